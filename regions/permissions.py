@@ -1,0 +1,42 @@
+"""Operators and roles: viewer < operator < admin, deny by default."""
+
+from django.contrib.auth.models import AnonymousUser
+
+VIEWER = "viewer"
+OPERATOR = "operator"
+ADMIN = "admin"
+ROLES = (VIEWER, OPERATOR, ADMIN)
+_RANK = {None: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
+
+
+def role_of(user) -> str | None:
+    """The highest role a user holds, or None (no access at all)."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return None
+    if not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_meridian_role", "unset")
+    if cached != "unset":
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((r for r in reversed(ROLES) if r in names), None)
+    user._meridian_role = role
+    return role
+
+
+def has_role(user, needed: str) -> bool:
+    return _RANK[role_of(user)] >= _RANK[needed]
+
+
+def can_view(user) -> bool:
+    return has_role(user, VIEWER)
+
+
+def can_operate(user) -> bool:
+    return has_role(user, OPERATOR)
+
+
+def can_administer(user) -> bool:
+    return has_role(user, ADMIN)

@@ -1,0 +1,132 @@
+"""Validators shared by the models, the forms, the API and the command line."""
+
+import re
+from functools import lru_cache
+
+import botocore.session
+from django.core.exceptions import ValidationError
+
+# The services a region must offer for the pattern this product manages.
+REQUIRED_SERVICES = ("dynamodb", "apigateway", "cloudformation")
+PARTITION = "aws"
+
+
+@lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Regions botocore's endpoint data lists for every required service in the aws partition."""
+    session = botocore.session.get_session()
+    sets = [
+        set(session.get_available_regions(service, partition_name=PARTITION))
+        for service in REQUIRED_SERVICES
+    ]
+    return frozenset(set.intersection(*sets))
+
+
+def region_choices() -> list[tuple[str, str]]:
+    return [(code, code) for code in sorted(known_regions())]
+
+
+def validate_region_code(value) -> None:
+    if not isinstance(value, str) or value not in known_regions():
+        shown = value if isinstance(value, str) and len(value) <= 40 else "this value"
+        raise ValidationError(
+            "%(value)s is not an AWS region that offers DynamoDB, API Gateway and "
+            "CloudFormation (for example eu-west-1).",
+            code="unknown_region",
+            params={"value": repr(shown) if isinstance(shown, str) else shown},
+        )
+
+
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def validate_domain_name(value) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError("Enter a domain name such as api.example.com.", code="invalid")
+    name = value[:-1] if value.endswith(".") else value
+    if len(name) > 253:
+        raise ValidationError("A domain name has 253 characters at most.", code="too_long")
+    labels = name.split(".")
+    if len(labels) < 2:
+        raise ValidationError(
+            "Enter a fully qualified domain name with at least two labels, such as "
+            "api.example.com.",
+            code="invalid",
+        )
+    for label in labels:
+        if not _LABEL.match(label):
+            raise ValidationError(
+                "Each label of a domain name has 1 to 63 letters, digits or hyphens and does "
+                "not start or end with a hyphen.",
+                code="invalid_label",
+            )
+
+
+_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+
+
+def validate_hosted_zone_id(value) -> None:
+    if not isinstance(value, str) or not _ZONE.match(value):
+        raise ValidationError(
+            "A Route 53 hosted zone id is Z followed by upper-case letters and digits, "
+            "such as Z0123456789ABCDEFGHIJ.",
+            code="invalid",
+        )
+
+
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+
+
+def validate_account_id(value) -> None:
+    if not isinstance(value, str) or not _ACCOUNT.match(value):
+        raise ValidationError("An AWS account id is exactly 12 digits.", code="invalid")
+
+
+_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+def validate_table_name(value) -> None:
+    if not isinstance(value, str) or not _TABLE.match(value):
+        raise ValidationError(
+            "A DynamoDB table name has 3 to 255 characters: letters, digits, underscore, "
+            "hyphen and dot.",
+            code="invalid",
+        )
+
+
+_ROLE_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/(?:[\x21-\x7e]{0,510}/)?[\w+=,.@-]{1,64}$"
+)
+
+
+def validate_role_arn(value) -> None:
+    if value in ("", None):
+        return
+    if not isinstance(value, str) or len(value) > 2048 or not _ROLE_ARN.match(value):
+        raise ValidationError(
+            "An IAM role ARN looks like arn:aws:iam::123456789012:role/MeridianDeploy.",
+            code="invalid",
+        )
+
+
+_SLUG = re.compile(r"^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$")
+
+
+def validate_slug(value) -> None:
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise ValidationError(
+            "A slug has 1 to 50 lower-case letters, digits or hyphens, starts with a letter "
+            "and does not end with a hyphen.",
+            code="invalid",
+        )
+
+
+_STAGE = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+
+
+def validate_stage(value) -> None:
+    if not isinstance(value, str) or not _STAGE.match(value):
+        raise ValidationError(
+            "An API Gateway stage name has 1 to 128 letters, digits or underscores.",
+            code="invalid",
+        )
