@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.fixtures.moto"]
+
 import pytest
 from django.contrib.auth.models import Group, User
 

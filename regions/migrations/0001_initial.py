@@ -3,9 +3,10 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import regions.validators
 from django.conf import settings
 from django.db import migrations, models
+
+import regions.validators
 
 
 class Migration(migrations.Migration):
