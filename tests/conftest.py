@@ -1,9 +1,9 @@
-pytest_plugins = ["tests.fixtures.moto"]
-
 import pytest
 from django.contrib.auth.models import Group, User
 
 from regions.services import Actor, create_application
+
+pytest_plugins = ["tests.fixtures.moto"]
 
 
 def make_user(username: str, role: str | None) -> User:
