@@ -322,3 +322,7 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# Health and replication samples live in their own module; importing it registers them here.
+from .monitoring_models import *  # noqa: E402,F401,F403
