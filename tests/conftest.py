@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 
 from regions.services import Actor, create_application
 
-pytest_plugins = ["tests.fixtures.moto"]
+pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.celery"]
 
 
 def make_user(username: str, role: str | None) -> User:

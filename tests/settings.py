@@ -16,3 +16,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Worker processes started by tests must see the same database: keep SQLite test databases
+# in a file (PostgreSQL test databases are shared by name anyway).
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-meridian.sqlite3")}  # noqa: F405
+
+# The test suite uses its own Redis database so it never meets a running installation's queue.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")  # noqa: F405
+CELERY_BROKER_URL = TEST_REDIS_URL
+CELERY_RESULT_BACKEND = TEST_REDIS_URL
+REDIS_URL = TEST_REDIS_URL
