@@ -1,0 +1,33 @@
+"""Entry point shared by the reference and the sandbox app: read inputs, build stacks, synth."""
+
+import os
+import sys
+from collections.abc import Callable
+
+import aws_cdk as cdk
+
+from deployer.cdkapp.inputs import CONTEXT_KEYS, InputError, Inputs, read_inputs
+
+EXIT_BAD_INPUT = 2
+EXIT_VALIDATION_FAILED = 3
+
+
+def main(prog: str, build: Callable[[cdk.App, Inputs], object]) -> int:
+    """Run like the CDK CLI runs an app: context from CDK_CONTEXT_JSON, output to CDK_OUTDIR."""
+    app = cdk.App(analytics_reporting=False)
+    context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
+    try:
+        inputs = read_inputs(context, os.environ)
+    except InputError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    build(app, inputs)
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        # A failed policy check (cdk-nag) has printed its report already; the traceback adds nothing.
+        if "ValidationFailed" not in str(exc):
+            raise
+        print(f"{prog}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_VALIDATION_FAILED
+    return 0

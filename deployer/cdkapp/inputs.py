@@ -1,0 +1,186 @@
+"""The app contract's inputs: read from CDK context first, then from the environment, and checked."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Context key -> environment variables that may carry it, in order of preference.
+ENV_VARS = {
+    "region": ("AWS_REGION", "CDK_DEFAULT_REGION"),
+    "regions": ("REGIONS",),
+    "main_region": ("MAIN_REGION",),
+    "replica_regions": ("REPLICATION_REGIONS",),
+    "domain_name": ("DOMAIN_NAME",),
+    "hosted_zone_id": ("HOSTED_ZONE_ID",),
+    "table_name": ("TABLE_NAME",),
+    "account": ("CDK_DEFAULT_ACCOUNT",),
+}
+CONTEXT_KEYS = (
+    *ENV_VARS,
+    "app_name", "stage", "health_check_interval", "failure_threshold", "release", "nag",
+)
+
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+ZONE_ID_RE = re.compile(r"^[A-Z0-9]{1,32}$")
+LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+APP_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,99}$")
+STAGE_RE = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+
+
+class InputError(ValueError):
+    """An input is missing or invalid; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    app_name: str
+    stage: str
+    account: str
+    regions: tuple[str, ...]
+    main_region: str
+    replica_regions: tuple[str, ...]
+    domain_name: str
+    hosted_zone_id: str
+    table_name: str
+    health_check_interval: int
+    failure_threshold: int
+    release: str
+    nag: bool
+
+    @property
+    def zone_name(self) -> str:
+        """Name of the hosted zone: the domain's parent, or the domain itself when it is an apex.
+
+        Records and the certificate are written with fully qualified names and the zone id, so
+        the template is the same whichever of the two the zone really is.
+        """
+        labels = self.domain_name.split(".")
+        return ".".join(labels[1:]) if len(labels) > 2 else self.domain_name
+
+    def stack_name(self, region: str) -> str:
+        return f"{self.app_name}-{region}"
+
+
+def raw_value(key: str, context: Mapping, environ: Mapping) -> object:
+    value = context.get(key)
+    if value is not None and value != "":
+        return value
+    for var in ENV_VARS.get(key, ()):
+        if environ.get(var):
+            return environ[var]
+    return None
+
+
+def as_list(key: str, value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        raise InputError(f"{key} must be a comma-separated string or a list, not {value!r}")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def as_int(key: str, value: object, default: int, allowed: range | tuple) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"{key} must be a whole number, not {value!r}") from None
+    if number not in allowed:
+        raise InputError(f"{key} must be one of {list(allowed)}, not {number}")
+    return number
+
+
+def as_bool(key: str, value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise InputError(f"{key} must be true or false, not {value!r}")
+
+
+def required(key: str, value: object) -> str:
+    if value is None or not str(value).strip():
+        vars_ = " or ".join(ENV_VARS.get(key, ()))
+        hint = f" (context key {key!r} or env {vars_})" if vars_ else f" (context key {key!r})"
+        raise InputError(f"missing input {key}{hint}")
+    return str(value).strip()
+
+
+def check_region(key: str, region: str) -> str:
+    if not REGION_RE.match(region):
+        raise InputError(f"{key}: {region!r} is not an AWS region name like us-east-1")
+    return region
+
+
+def check_domain(domain: str) -> str:
+    domain = domain.rstrip(".").lower()
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(LABEL_RE.match(x) for x in labels):
+        raise InputError(f"domain_name: {domain!r} is not a domain name like api.example.com")
+    return domain
+
+
+def read_inputs(context: Mapping, environ: Mapping) -> Inputs:
+    """Inputs of one synth; raises InputError naming the first bad input."""
+    get = lambda key: raw_value(key, context, environ)  # noqa: E731
+
+    main_region = check_region("main_region", required("main_region", get("main_region")))
+    regions = [check_region("regions", r) for r in as_list("regions", get("regions"))]
+    if regions:
+        if main_region not in regions:
+            raise InputError(f"main_region {main_region} is not among regions {','.join(regions)}")
+    else:
+        regions = [check_region("region", required("region", get("region")))]
+    if len(set(regions)) != len(regions):
+        raise InputError(f"regions lists a region twice: {','.join(regions)}")
+
+    replicas = [check_region("replica_regions", r) for r in as_list("replica_regions", get("replica_regions"))]
+    if main_region in replicas:
+        raise InputError(f"replica_regions must not contain the main region {main_region}")
+    if len(set(replicas)) != len(replicas):
+        raise InputError(f"replica_regions lists a region twice: {','.join(replicas)}")
+
+    account = required("account", get("account"))
+    if not ACCOUNT_RE.match(account):
+        raise InputError(f"account: {account!r} is not a 12-digit AWS account id")
+    zone_id = required("hosted_zone_id", get("hosted_zone_id")).removeprefix("/hostedzone/")
+    if not ZONE_ID_RE.match(zone_id):
+        raise InputError(f"hosted_zone_id: {zone_id!r} is not a Route 53 hosted zone id")
+    table_name = required("table_name", get("table_name"))
+    if not TABLE_RE.match(table_name):
+        raise InputError(f"table_name: {table_name!r} is not a DynamoDB table name")
+    app_name = str(get("app_name") or "meridian").strip()
+    if not APP_NAME_RE.match(app_name):
+        raise InputError(f"app_name: {app_name!r} must start with a letter and hold only letters, digits and -")
+    stage = str(get("stage") or "prod").strip()
+    if not STAGE_RE.match(stage):
+        raise InputError(f"stage: {stage!r} must hold only letters, digits and _")
+    release = str(get("release") or "1").strip()
+    if len(release) > 1000:
+        raise InputError("release must be at most 1000 characters")
+
+    return Inputs(
+        app_name=app_name,
+        stage=stage,
+        account=account,
+        regions=tuple(regions),
+        main_region=main_region,
+        replica_regions=tuple(replicas),
+        domain_name=check_domain(required("domain_name", get("domain_name"))),
+        hosted_zone_id=zone_id,
+        table_name=table_name,
+        health_check_interval=as_int("health_check_interval", get("health_check_interval"), 30, (10, 30)),
+        failure_threshold=as_int("failure_threshold", get("failure_threshold"), 3, range(1, 11)),
+        release=release,
+        nag=as_bool("nag", get("nag")),
+    )
