@@ -1,0 +1,101 @@
+"""The OpenAPI document and the browsable docs."""
+
+import re
+
+from django.test import Client
+from openapi_spec_validator import validate
+
+
+def openapi() -> dict:
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_schema_validates_as_openapi_3(db):
+    schema = openapi()
+    assert schema["openapi"].startswith("3.")
+    validate(schema)
+    assert schema["info"]["title"] == "Meridian API"
+    assert schema["info"]["version"] == "1"
+
+
+def test_the_schema_lists_every_endpoint_of_the_inventory(db):
+    paths = openapi()["paths"]
+    methods = {(path, method) for path, ops in paths.items() for method in ops}
+    assert methods == {
+        ("/api/v1/applications", "get"),
+        ("/api/v1/applications", "post"),
+        ("/api/v1/applications/{slug}", "get"),
+        ("/api/v1/applications/{slug}", "patch"),
+        ("/api/v1/applications/{slug}", "delete"),
+        ("/api/v1/applications/{slug}/regions", "get"),
+        ("/api/v1/applications/{slug}/regions", "post"),
+        ("/api/v1/applications/{slug}/regions/{code}", "get"),
+        ("/api/v1/applications/{slug}/regions/{code}", "delete"),
+        ("/api/v1/audit", "get"),
+    }
+
+
+def test_the_schema_documents_bearer_auth_on_every_operation(db):
+    schema = openapi()
+    schemes = schema["components"]["securitySchemes"]
+    bearer = [name for name, s in schemes.items()
+              if s["type"] == "http" and s["scheme"] == "bearer"]
+    assert len(bearer) == 1
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            assert {bearer[0]: []} in op["security"], f"{method} {path}"
+
+
+def test_the_schema_documents_the_error_shape_on_every_operation(db):
+    schema = openapi()
+    error = schema["components"]["schemas"]["ErrorOut"]
+    assert error["properties"]["errors"]["type"] == "object"
+    assert error["properties"]["errors"]["additionalProperties"]["type"] == "array"
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            for status in ("400", "401", "403", "404"):
+                ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/ErrorOut", f"{method} {path} {status}"
+
+
+def test_the_schema_documents_both_answers_of_deleting_a_region(db):
+    op = openapi()["paths"]["/api/v1/applications/{slug}/regions/{code}"]["delete"]
+    assert "draining" in op["responses"]["200"]["description"]
+    assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/RegionOut")
+    assert "deleted" in op["responses"]["204"]["description"]
+    assert "content" not in op["responses"]["204"]
+
+
+def test_the_request_schemas_refuse_unknown_fields_and_show_the_model_limits(db):
+    schemas = openapi()["components"]["schemas"]
+    for name in ("ApplicationIn", "ApplicationPatch", "RegionIn"):
+        assert schemas[name]["additionalProperties"] is False
+    create = schemas["ApplicationIn"]
+    assert set(create["required"]) == {
+        "slug", "name", "domain_name", "hosted_zone_id", "table_name", "main_region",
+        "account_id",
+    }
+    assert create["properties"]["slug"]["maxLength"] == 50
+    assert create["properties"]["source"]["enum"] == ["reference", "sandbox", "command"]
+    assert "required" not in schemas["ApplicationPatch"]
+
+
+def test_the_docs_page_loads_nothing_from_outside_the_project(db):
+    client = Client()
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    references = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert references, "the docs page should reference its scripts and styles"
+    for ref in references:
+        assert ref.startswith("/") and not ref.startswith("//"), ref
+        asset = client.get(ref)
+        assert asset.status_code == 200, ref
+        asset.close()
+    assert "swagger-ui-bundle.js" in html
+    # Swagger UI otherwise fetches a validity badge from validator.swagger.io.
+    assert '"validatorUrl": null' in html
+    assert "/api/openapi.json" in html
