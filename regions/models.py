@@ -187,7 +187,7 @@ class Region(models.Model):
     state_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["application", "-role", "code"]
+        ordering = ["application", "role", "code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "code"],

@@ -82,7 +82,7 @@ def _overview_extras(application: Application, user) -> dict:
 def application_detail(request, slug):
     application = _get_application(slug)
     regions = list(
-        application.regions.exclude(state=RegionState.REMOVED).order_by("-role", "code")
+        application.regions.exclude(state=RegionState.REMOVED).order_by("role", "code")
     )
     context = {"application": application, "regions": regions}
     context.update(_overview_extras(application, request.user))
