@@ -189,9 +189,10 @@ def _actor(request) -> services.Actor:
 
 
 def _application(slug: str) -> Application:
+    # Main region first ("main" sorts before "replica"), then by code.
     application = (
         Application.objects.filter(slug=slug)
-        .prefetch_related(Prefetch("regions", queryset=Region.objects.order_by("-role", "code")))
+        .prefetch_related(Prefetch("regions", queryset=Region.objects.order_by("role", "code")))
         .first()
     )
     if application is None:
