@@ -1,0 +1,416 @@
+"""The CloudFormation engine: change sets per region, their execution and the stack's events.
+
+Every call goes through regions.aws.client. A deployment's log is its DeploymentEvents;
+throttling is retried with backoff and logged, never raised. Errors that retrying cannot fix
+are raised as EngineError.
+
+Two settings exist for tests and benchmarks against moto, which finishes stacks at once:
+DEPLOY_POLL_INTERVAL (seconds between polls, default 5) and DEPLOY_FOLLOW_DELAY (seconds a
+deployment keeps following after execution before it accepts a terminal status, default 0),
+which stands in for the minutes CloudFormation takes on AWS. Both are read from settings
+or else from the environment.
+"""
+
+import json
+import os
+import random
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from regions import aws
+
+from .models import Deployment, EventSource, Level
+
+STATEFUL_TYPES = frozenset(
+    {
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::DynamoDB::Table",
+        "AWS::Route53::HealthCheck",
+        "AWS::ApiGateway::DomainName",
+        "AWS::CertificateManager::Certificate",
+    }
+)
+# Removing a latency record takes the region out of DNS; replacing it is harmless.
+STATEFUL_ON_REMOVAL = frozenset({"AWS::Route53::RecordSet"})
+
+SUCCEEDED_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+FAILED_STATUSES = frozenset(
+    {
+        "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_FAILED",
+        "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED",
+        "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED",
+    }
+)
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+class EngineError(Exception):
+    """A step could not be carried out; `retryable` says whether trying later can help."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def setting(name: str, default: float) -> float:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name) or default
+    return float(value)
+
+
+@dataclass
+class Outcome:
+    status: str  # the stack's terminal status (DELETE_COMPLETE when the stack is gone)
+    reason: str
+    outputs: dict
+
+
+def is_terminal(status: str) -> bool:
+    return not status.endswith("_IN_PROGRESS")
+
+
+class Engine:
+    """CloudFormation work for one deployment."""
+
+    def __init__(self, deployment: Deployment, heartbeat=None, should_cancel=None):
+        self.d = deployment
+        self.application = deployment.rollout.application
+        self.region = deployment.region.code
+        self.heartbeat = heartbeat or (lambda: None)
+        self.should_cancel = should_cancel or (lambda: False)
+        self._cf = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def cf(self):
+        if self._cf is None:
+            self._cf = aws.client("cloudformation", self.region, self.application)
+        return self._cf
+
+    def log(self, message: str, level: str = Level.INFO, **kwargs):
+        return self.d.log(message, source=EventSource.CONTROL_PLANE, level=level, **kwargs)
+
+    def call(self, operation: str, **kwargs):
+        """One CloudFormation call; throttling and unreachable endpoints retry with backoff."""
+        attempts = int(setting("DEPLOY_AWS_ATTEMPTS", 6))
+        for attempt in range(1, attempts + 1):
+            try:
+                return getattr(self.cf, operation)(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - every AWS failure becomes an AwsError
+                error = aws.AwsError.wrap(exc, service="cloudformation", region=self.region)
+                if not error.retryable or attempt == attempts:
+                    raise error from exc
+                pause = min(60.0, 2 ** attempt) * random.uniform(0.5, 1.0)
+                self.log(f"{operation}: {error.code or 'transient error'}; retrying in "
+                         f"{pause:.1f}s (attempt {attempt} of {attempts}).", Level.WARNING)
+                self.heartbeat()
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def describe_stack(self, name: str | None = None) -> dict | None:
+        try:
+            answer = self.call("describe_stacks", StackName=name or self.d.stack_name)
+        except aws.AwsError as exc:
+            if exc.code == "ValidationError" and "does not exist" in str(exc):
+                return None
+            raise
+        stacks = answer.get("Stacks") or []
+        return stacks[0] if stacks else None
+
+    def sleep(self) -> None:
+        self.heartbeat()
+        time.sleep(setting("DEPLOY_POLL_INTERVAL", 5))
+
+    # -- plan -------------------------------------------------------------------------------
+
+    def create_change_set(self, template: dict) -> bool:
+        """Create and wait for the change set; store its changes. False when nothing changes."""
+        d = self.d
+        stack = self.describe_stack()
+        status = stack["StackStatus"] if stack else ""
+        if status == "ROLLBACK_COMPLETE":
+            self.log(f"Stack {d.stack_name} is in ROLLBACK_COMPLETE after a failed first create; "
+                     "deleting it so it can be created again.", Level.WARNING)
+            self.delete_and_wait(stack["StackId"])
+            stack, status = None, ""
+        elif status == "REVIEW_IN_PROGRESS":
+            self.log(f"Stack {d.stack_name} exists only as a change set that never ran "
+                     "(REVIEW_IN_PROGRESS); creating it with a new change set.")
+        elif status and not is_terminal(status):
+            raise EngineError(f"Stack {d.stack_name} is busy ({status}); try again when it "
+                              "has finished.", retryable=True)
+        kind = "CREATE" if not stack or status == "REVIEW_IN_PROGRESS" else "UPDATE"
+        name = f"meridian-{d.rollout_id}-{d.step}-{uuid.uuid4().hex[:8]}"
+        self.log(f"Creating change set {name} ({kind}) for stack {d.stack_name}.")
+        answer = self.call(
+            "create_change_set", StackName=d.stack_name, ChangeSetName=name,
+            ChangeSetType=kind, TemplateBody=json.dumps(template), Capabilities=CAPABILITIES,
+            Description=f"Meridian rollout {d.rollout_id}, step {d.step}",
+        )
+        d.change_set_id, d.change_set_name = answer["Id"], name
+        d.save(update_fields=["change_set_id", "change_set_name"])
+
+        described = self.wait_for_change_set()
+        if described["Status"] == "FAILED":
+            reason = described.get("StatusReason", "")
+            if any(marker in reason for marker in NO_CHANGES):
+                d.changes, d.resources_total = [], 0
+                d.save(update_fields=["changes", "resources_total"])
+                self.log("No changes: the stack already matches the template.")
+                return False
+            raise EngineError(f"CloudFormation could not create the change set: {reason}")
+        changes = [parse_change(c) for c in described["Changes"]]
+        d.changes, d.resources_total = changes, len(changes)
+        d.save(update_fields=["changes", "resources_total"])
+        flagged = [c for c in changes if c["stateful_flag"]]
+        self.log(f"Change set ready: {len(changes)} change(s)"
+                 + (f", {len(flagged)} to stateful resources." if flagged else "."))
+        return bool(changes)
+
+    def wait_for_change_set(self) -> dict:
+        deadline = time.monotonic() + setting("DEPLOY_CHANGE_SET_TIMEOUT", 600)
+        while True:
+            described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
+            if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
+                changes = list(described.get("Changes", []))
+                token = described.get("NextToken")
+                while token:
+                    page = self.call("describe_change_set", ChangeSetName=self.d.change_set_id,
+                                     NextToken=token)
+                    changes.extend(page.get("Changes", []))
+                    token = page.get("NextToken")
+                described["Changes"] = changes
+                return described
+            if time.monotonic() > deadline:
+                raise EngineError(f"Change set {self.d.change_set_name} was not ready in time "
+                                  f"(still {described['Status']}).", retryable=True)
+            self.sleep()
+
+    # -- apply ------------------------------------------------------------------------------
+
+    def execution_status(self) -> str:
+        described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
+        return described.get("ExecutionStatus", "")
+
+    def execute(self) -> None:
+        """Execute exactly the reviewed change set, once."""
+        d = self.d
+        status = self.execution_status()
+        if status != "AVAILABLE":
+            raise EngineError(f"Change set {d.change_set_name} cannot be executed: its "
+                              f"execution status is {status}.")
+        self.remember_baseline()
+        # Claimed before the call, so no second task or reaper ever sends it again.
+        claimed = Deployment.objects.filter(pk=d.pk, executed_at__isnull=True).update(
+            executed_at=timezone.now(), heartbeat_at=timezone.now())
+        if claimed != 1:
+            raise EngineError(f"Change set {d.change_set_name} was already sent for execution.")
+        d.refresh_from_db(fields=["executed_at"])
+        self.log(f"Executing change set {d.change_set_name}.")
+        try:
+            self.call("execute_change_set", ChangeSetName=d.change_set_id)
+        except aws.AwsError as exc:
+            raise EngineError(f"CloudFormation could not execute the change set: {exc}") from exc
+
+    def delete(self) -> None:
+        """Delete the stack (destroy_region)."""
+        d = self.d
+        stack = self.describe_stack()
+        if stack is None:
+            self.log(f"Stack {d.stack_name} does not exist; nothing to delete.")
+            return
+        self.remember_baseline()
+        claimed = Deployment.objects.filter(pk=d.pk, executed_at__isnull=True).update(
+            executed_at=timezone.now(), heartbeat_at=timezone.now())
+        if claimed != 1:
+            raise EngineError(f"Deleting stack {d.stack_name} was already requested.")
+        d.refresh_from_db(fields=["executed_at"])
+        d.resources_total = max(d.resources_total, 1)
+        d.save(update_fields=["resources_total"])
+        self.log(f"Deleting stack {d.stack_name}.")
+        self.call("delete_stack", StackName=stack["StackId"])
+        # Follow by id: a deleted stack is still described by its id.
+        d.stack_name = stack["StackId"]
+
+    def delete_and_wait(self, stack_id: str) -> None:
+        self.call("delete_stack", StackName=stack_id)
+        deadline = time.monotonic() + setting("DEPLOY_CHANGE_SET_TIMEOUT", 600)
+        while True:
+            stack = self.describe_stack(stack_id)
+            if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+                self.log(f"Deleted stack {self.d.stack_name}.")
+                return
+            if stack["StackStatus"] == "DELETE_FAILED":
+                raise EngineError(f"Could not delete stack {self.d.stack_name}: "
+                                  f"{stack.get('StackStatusReason', '')}")
+            if time.monotonic() > deadline:
+                raise EngineError(f"Stack {self.d.stack_name} was not deleted in time.",
+                                  retryable=True)
+            self.sleep()
+
+    def remember_baseline(self) -> None:
+        """Note the newest existing event: everything up to it belongs to earlier runs."""
+        try:
+            answer = self.call("describe_stack_events", StackName=self.d.stack_name)
+        except aws.AwsError as exc:
+            if "does not exist" in str(exc):
+                return
+            raise
+        events = answer.get("StackEvents") or []
+        self.d.baseline_event_id = events[0]["EventId"] if events else ""
+        self.d.save(update_fields=["baseline_event_id"])
+
+    def new_events(self, stack: str, seen: set[str]) -> list[dict]:
+        """Events since the baseline, oldest first, that are not in the log yet."""
+        found: list[dict] = []
+        token = None
+        while True:
+            kwargs = {"StackName": stack, **({"NextToken": token} if token else {})}
+            try:
+                answer = self.call("describe_stack_events", **kwargs)
+            except aws.AwsError as exc:
+                if "does not exist" in str(exc):
+                    return []
+                raise
+            for event in answer.get("StackEvents") or []:
+                if event["EventId"] == self.d.baseline_event_id or event["EventId"] in seen:
+                    return list(reversed(found))
+                found.append(event)
+            token = answer.get("NextToken")
+            if not token:
+                return list(reversed(found))
+
+    def follow(self, deleting: bool = False) -> Outcome:
+        """Write the stack's events into the log until it reaches a terminal status."""
+        d = self.d
+        stack_ref = d.stack_name
+        seen = set(d.events.exclude(external_id="").values_list("external_id", flat=True))
+        done: set[str] = set()
+        changed = {c["logical_id"] for c in d.changes or []}
+        delay = setting("DEPLOY_FOLLOW_DELAY", 0)
+        cancel_sent = False
+        while True:
+            for event in self.new_events(stack_ref, seen):
+                seen.add(event["EventId"])
+                self.write_event(event)
+                status = event.get("ResourceStatus", "")
+                logical = event.get("LogicalResourceId", "")
+                if event.get("ResourceType") != "AWS::CloudFormation::Stack" and (
+                    status.endswith("_COMPLETE") or status.endswith("_SKIPPED")
+                ):
+                    done.add(logical)
+            progress = len(done & changed) if changed else len(done)
+            if progress != d.resources_done:
+                d.resources_done = min(progress, d.resources_total or progress)
+                Deployment.objects.filter(pk=d.pk).update(resources_done=d.resources_done)
+            stack = self.describe_stack(stack_ref)
+            status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+            settled = d.executed_at is None or (
+                (timezone.now() - d.executed_at).total_seconds() >= delay)
+            if is_terminal(status) and status != "REVIEW_IN_PROGRESS" and settled:
+                if not stack and not deleting:
+                    raise EngineError(f"Stack {d.stack_name} disappeared while it was deployed.")
+                return Outcome(status, self.failure_reason(stack), outputs_of(stack))
+            if not cancel_sent and self.should_cancel():
+                cancel_sent = True
+                if status == "UPDATE_IN_PROGRESS":
+                    self.log("Cancel requested: asking CloudFormation to cancel the update.",
+                             Level.WARNING)
+                    try:
+                        self.call("cancel_update_stack", StackName=stack_ref)
+                    except aws.AwsError as exc:
+                        self.log(f"CloudFormation did not cancel the update: {exc}",
+                                 Level.WARNING)
+                else:
+                    self.log(f"Cancel requested, but a stack in {status} cannot be cancelled; "
+                             "following it to the end.", Level.WARNING)
+            self.sleep()
+
+    def follow_once(self) -> None:
+        """Write the events not yet in the log, without waiting for more."""
+        seen = set(self.d.events.exclude(external_id="").values_list("external_id", flat=True))
+        for event in self.new_events(self.d.stack_name, seen):
+            self.write_event(event)
+
+    def write_event(self, event: dict) -> None:
+        status = event.get("ResourceStatus", "")
+        level = Level.ERROR if status.endswith("_FAILED") else Level.INFO
+        self.d.log(
+            event.get("ResourceStatusReason") or "",
+            source=EventSource.CLOUDFORMATION, level=level,
+            resource=f"{event.get('LogicalResourceId', '')} ({event.get('ResourceType', '')})",
+            status=status, external_id=event["EventId"],
+        )
+
+    def failure_reason(self, stack: dict | None) -> str:
+        if stack is None:
+            return ""
+        reasons = list(
+            self.d.events.filter(level=Level.ERROR, source=EventSource.CLOUDFORMATION)
+            .exclude(message="").values_list("resource", "message")[:3]
+        )
+        parts = [stack.get("StackStatusReason") or ""] + [f"{r}: {m}" for r, m in reasons]
+        return "; ".join(p for p in parts if p)
+
+    def settle_from_stack(self) -> tuple[str, Outcome | None]:
+        """What CloudFormation says about this deployment now: (verdict, outcome).
+
+        verdict is one of "not_executed", "in_progress", "finished", "missing"."""
+        d = self.d
+        if d.action != "destroy_region" and d.change_set_id:
+            try:
+                execution = self.execution_status()
+            except aws.AwsError as exc:
+                if exc.retryable:
+                    raise
+                execution = ""
+            if execution == "AVAILABLE":
+                return "not_executed", None
+        if d.action != "destroy_region" and not d.change_set_id:
+            return "not_executed", None
+        stack = self.describe_stack()
+        if stack is None:
+            if d.action == "destroy_region" and d.executed_at:
+                return "finished", Outcome("DELETE_COMPLETE", "", {})
+            return "missing", None
+        status = stack["StackStatus"]
+        if not is_terminal(status) or status == "REVIEW_IN_PROGRESS":
+            return "in_progress", None
+        return "finished", Outcome(status, stack.get("StackStatusReason") or "",
+                                   outputs_of(stack))
+
+
+def parse_change(change: dict) -> dict:
+    rc = change.get("ResourceChange", {})
+    action = rc.get("Action", "")
+    kind = rc.get("ResourceType", "")
+    replacement = {"True": True, "False": False}.get(rc.get("Replacement", "False"), "Conditional")
+    replaced = action == "Modify" and replacement in (True, "Conditional")
+    stateful = (kind in STATEFUL_TYPES and (action == "Remove" or replaced)) or (
+        kind in STATEFUL_ON_REMOVAL and action == "Remove")
+    return {
+        "logical_id": rc.get("LogicalResourceId", ""),
+        "physical_id": rc.get("PhysicalResourceId", ""),
+        "type": kind,
+        "action": action,
+        "replacement": replacement if action == "Modify" else False,
+        "stateful_flag": stateful,
+    }
+
+
+def outputs_of(stack: dict | None) -> dict:
+    if not stack:
+        return {}
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
+
+
+def bump_heartbeat(deployment_id: int) -> None:
+    Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+

@@ -1,0 +1,42 @@
+"""Celery tasks: thin. Each loads by id, claims its row, calls deployer.services.
+
+A whole deploy is never retried blindly: the claim (a filtered update from queued) makes a
+second delivery of the same message return at once, and the reaper settles lost work from
+CloudFormation's own stack status."""
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+
+LONG = {
+    "bind": True,
+    "acks_late": True,
+    "soft_time_limit": settings.DEPLOY_SOFT_TIME_LIMIT,
+    "time_limit": settings.DEPLOY_TIME_LIMIT,
+}
+
+
+@shared_task(**LONG)
+def plan_rollout(self, rollout_id: int) -> None:
+    services.plan_rollout(rollout_id, task_id=self.request.id or "")
+
+
+@shared_task(**LONG)
+def plan_deployment(self, deployment_id: int) -> None:
+    services.plan_deployment(deployment_id, task_id=self.request.id or "")
+
+
+@shared_task(**LONG)
+def run_deployment(self, deployment_id: int) -> None:
+    services.run_deployment(deployment_id, task_id=self.request.id or "")
+
+
+@shared_task(**LONG)
+def follow_deployment(self, deployment_id: int) -> None:
+    services.follow_deployment(deployment_id, task_id=self.request.id or "")
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def reap_deployments() -> list[str]:
+    return services.reap()
