@@ -104,8 +104,3 @@ def test_it_refuses_to_delete_an_application_with_deployed_regions(admin_api, ap
     assert "still has deployed regions" in response.json()["errors"]["__all__"][0]
     assert counts() == before
 
-
-def test_it_answers_unknown_api_paths_with_a_json_404(admin_api, db):
-    response = admin_api.get("/api/v1/nothing-here")
-    assert response.status_code == 404
-    assert response.json()["errors"]["__all__"]
