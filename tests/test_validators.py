@@ -88,3 +88,13 @@ def test_table_name_length_limits():
     validators.validate_table_name("a" * 255)
     with pytest.raises(ValidationError):
         validators.validate_table_name("a" * 256)
+
+
+def test_the_sandbox_accepts_the_local_emulators_zone_ids_and_production_does_not(settings):
+    settings.SANDBOX = False
+    with pytest.raises(ValidationError):
+        validators.validate_hosted_zone_id("0FQLKCO6WPH53ASTSN0IKT")
+    settings.SANDBOX = True
+    validators.validate_hosted_zone_id("0FQLKCO6WPH53ASTSN0IKT")
+    with pytest.raises(ValidationError):
+        validators.validate_hosted_zone_id("0fq-lower")

@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from regions import aws, services
+from regions.models import Application, AuditSource, Source
+
+ZONE = "sandbox.meridian.test"
+DEMO = {
+    "slug": "demo",
+    "name": "Demo (sandbox)",
+    "domain_name": f"api.{ZONE}",
+    "table_name": "demo-items",
+    "main_region": "us-east-1",
+    "account_id": "123456789012",
+    "source": Source.SANDBOX,
+}
+DEMO_REPLICAS = ("eu-west-1", "ap-southeast-2")
+
+
+def sandbox_zone_id() -> str:
+    """The sandbox hosted zone in the local AWS, created on first use."""
+    route53 = aws.client("route53", "us-east-1")
+    try:
+        for zone in route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]:
+            if zone["Name"].rstrip(".") == ZONE:
+                return zone["Id"].rsplit("/", 1)[-1]
+        answer = route53.create_hosted_zone(Name=ZONE, CallerReference=f"meridian-{ZONE}")
+    except Exception as exc:
+        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+    return answer["HostedZone"]["Id"].rsplit("/", 1)[-1]
+
+
+class Command(BaseCommand):
+    help = "Create the sandbox hosted zone and a demo application with three regions (once)."
+
+    def handle(self, *args, **options):
+        if not settings.SANDBOX:
+            raise CommandError("seed_sandbox only runs in sandbox mode (SANDBOX=1).")
+        try:
+            zone_id = sandbox_zone_id()
+        except aws.AwsError as exc:
+            raise CommandError(f"Cannot reach the local AWS: {exc}") from None
+        application = Application.objects.filter(slug=DEMO["slug"]).first()
+        actor = services.Actor(get_user_model().objects.filter(username="admin").first(),
+                               AuditSource.CLI)
+        try:
+            if application is None:
+                application = services.create_application(
+                    {**DEMO, "hosted_zone_id": zone_id}, actor
+                )
+                for code in DEMO_REPLICAS:
+                    services.add_region(application, code, actor)
+                self.stdout.write(f"Created the demo application {application.slug!r} with "
+                                  f"regions {DEMO['main_region']}, {', '.join(DEMO_REPLICAS)}.")
+            elif application.hosted_zone_id != zone_id:
+                # The local AWS starts empty each time; point the demo at today's zone.
+                services.update_application(application, {"hosted_zone_id": zone_id}, actor)
+                self.stdout.write(f"The demo application now uses sandbox zone {zone_id}.")
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
