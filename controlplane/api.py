@@ -42,6 +42,7 @@ api = NinjaAPI(
     auth=api_auth(),
 )
 api.add_router("/v1/", regions_router)
+api.add_router("/v1/", "regions.watch_api.router")
 
 
 def error_response(request: HttpRequest, errors: dict, status: int) -> HttpResponse:

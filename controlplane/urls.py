@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("regions.api_urls")),
+    path("", include("regions.watch_urls")),
     path("", include("regions.urls")),
 ]

@@ -1,0 +1,349 @@
+"""What the dashboard shows, read with a fixed number of SQL queries whatever the region count.
+
+dashboard_context(application) -> context for templates/watch/_dashboard.html
+region_context(region)         -> context for templates/watch/_region_watch.html"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Avg, OuterRef, Q, Subquery
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import aws, pollers, route53_budget
+from .models import Application, Region, RegionState
+from .monitoring_models import (
+    HealthChange,
+    HealthSample,
+    PollState,
+    ReplicationRollup,
+    ReplicationSample,
+)
+from .sparklines import sparkline
+
+HOURS = 24
+# A reading older than this is history, not the current state.
+RECENT = timedelta(minutes=10)
+
+
+def lag_thresholds() -> tuple[int, int]:
+    return (int(getattr(settings, "LAG_WARN_MS", 2000)),
+            int(getattr(settings, "LAG_CRIT_MS", 10000)))
+
+
+def lag_level(ms: float | None) -> str:
+    if ms is None:
+        return "nodata"
+    warn, crit = lag_thresholds()
+    if ms >= crit:
+        return "crit"
+    if ms >= warn:
+        return "warn"
+    return "ok"
+
+
+def _hours(now: datetime) -> list[datetime]:
+    last = now.replace(minute=0, second=0, microsecond=0)
+    return [last - timedelta(hours=HOURS - 1 - i) for i in range(HOURS)]
+
+
+def _regions_with_latest_health(queryset):
+    """Regions annotated with their latest sample and latest change: one query."""
+    sample = HealthSample.objects.filter(region=OuterRef("pk")).order_by("-at")
+    change = HealthChange.objects.filter(region=OuterRef("pk")).order_by("-at")
+    return queryset.annotate(
+        h_at=Subquery(sample.values("at")[:1]),
+        h_status=Subquery(sample.values("status")[:1]),
+        h_percentage=Subquery(sample.values("percentage_healthy")[:1]),
+        change_at=Subquery(change.values("at")[:1]),
+        change_healthy=Subquery(change.values("healthy")[:1]),
+    )
+
+
+def _health_series(region_ids: list[int], hours: list[datetime]) -> dict[int, list]:
+    """Share of healthy minutes per hour over the last 24 h, per region: one query."""
+    rows = (
+        HealthSample.objects.filter(region_id__in=region_ids, at__gte=hours[0],
+                                    status__isnull=False)
+        .annotate(bucket=TruncHour("at"))
+        .values_list("region_id", "bucket")
+        .annotate(share=Avg("status"))
+        .order_by()
+    )
+    index = {hour: i for i, hour in enumerate(hours)}
+    series = {pk: [None] * len(hours) for pk in region_ids}
+    for region_id, bucket, share in rows:
+        if bucket in index:
+            series[region_id][index[bucket]] = share
+    return series
+
+
+def _lag_series(application_id: int, hours: list[datetime], codes: set[str] | None = None):
+    """Hourly average lag per pair over the last 24 h, from the rollups: one query."""
+    rows = ReplicationRollup.objects.filter(application_id=application_id, bucket__gte=hours[0])
+    if codes is not None:
+        rows = rows.filter(Q(source__in=codes) | Q(receiving__in=codes))
+    index = {hour: i for i, hour in enumerate(hours)}
+    series: dict[tuple[str, str], list] = {}
+    for source, receiving, bucket, avg_ms in rows.values_list(
+        "source", "receiving", "bucket", "avg_ms"
+    ).order_by():
+        if bucket in index:
+            series.setdefault((source, receiving), [None] * len(hours))[index[bucket]] = avg_ms
+    return series
+
+
+def _latest_lags(application_id: int, pairs: list[tuple[str, str]], since: datetime):
+    """Latest sample of each pair (within 24 h): one query, two index lookups a pair."""
+    if not pairs:
+        return {}
+    table = connection.ops.quote_name(ReplicationSample._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    lookup = (f"FROM {table} s WHERE s.application_id = %s AND s.source = p.column1 "
+              "AND s.receiving = p.column2 AND s.at >= %s ORDER BY s.at DESC LIMIT 1")
+    sql = (f"SELECT p.column1, p.column2, (SELECT s.at {lookup}), (SELECT s.latency_ms {lookup}) "
+           f"FROM (VALUES {values}) AS p")
+    since = connection.ops.adapt_datetimefield_value(since)
+    params = [application_id, since, application_id, since] + [c for p in pairs for c in p]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = {}
+    for source, receiving, at, latency in rows:
+        if isinstance(at, str):
+            # SQLite hands back text for a subquery's datetime.
+            at = parse_datetime(at)
+        if at is not None and timezone.is_naive(at):
+            at = timezone.make_aware(at, UTC)
+        result[(source, receiving)] = (at, latency) if at is not None else None
+    return result
+
+
+@dataclass
+class Source:
+    key: str
+    label: str
+    state: PollState | None
+    stale: bool = False
+    reason: str = ""
+    behind: bool = False
+
+
+def _sources(application, codes: list[str], has_checks: bool, states: dict, now, interval):
+    wanted: list[tuple[str, str]] = []
+    if has_checks:
+        wanted.append((pollers.health_key(application), "Route 53 health"))
+    if len(codes) > 1:
+        wanted += [(pollers.replication_key(application, c), f"Replication from {c}")
+                   for c in codes]
+    if codes:
+        wanted.append((pollers.replicas_key(application), "Replica state"))
+    sources = {}
+    for key, label in wanted:
+        state = states.get(key)
+        source = Source(key, label, state)
+        if state is None:
+            source.stale, source.reason, source.behind = True, "not polled yet", True
+        else:
+            source.stale = state.is_stale(interval, now)
+            source.reason = state.stale_reason(interval, now)
+            source.behind = (state.last_success_at is None
+                             or now - state.last_success_at > timedelta(seconds=3 * interval))
+        sources[key] = source
+    return sources
+
+
+@dataclass
+class Watch:
+    """The shared first two queries: the regions and the poll state of their sources."""
+
+    application: Application
+    now: datetime
+    interval: int
+    regions: list[Region]
+    sources: dict[str, Source]
+    codes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, application: Application) -> "Watch":
+        now = timezone.now()
+        interval = pollers.poll_interval()
+        regions = list(_regions_with_latest_health(
+            application.regions.exclude(state=RegionState.REMOVED).order_by("-role", "code")))
+        watched = [r for r in regions if r.state not in pollers.UNWATCHED_STATES]
+        codes = [r.code for r in watched]
+        keys = pollers.poll_keys(application, codes)
+        states = {s.key: s for s in PollState.objects.filter(key__in=keys)}
+        has_checks = any(r.health_check_id for r in watched)
+        return cls(application, now, interval, regions,
+                   _sources(application, codes, has_checks, states, now, interval), codes)
+
+    def source(self, key: str) -> Source | None:
+        return self.sources.get(key)
+
+    def banner(self) -> list[Source]:
+        return [s for s in self.sources.values() if s.behind]
+
+
+def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> dict:
+    health_source = watch.source(pollers.health_key(watch.application))
+    watched = region.state not in pollers.UNWATCHED_STATES
+    tile = {
+        "region": region, "code": region.code, "role": region.get_role_display(),
+        "state": region.get_state_display(), "state_colour": region.state_colour,
+        "health": "nodata", "percentage": region.h_percentage, "at": region.h_at,
+        "since": None, "stale": False, "stale_reason": "", "reading_old": False,
+        "spark": sparkline(series, ceiling=1.0, label=f"{region.code}: share of healthy "
+                           "minutes per hour, last 24 h", css_class="spark spark-health"),
+        "replica_status": None,
+    }
+    if region.h_status is not None:
+        healthy = region.h_status >= 0.5
+        tile["health"] = "healthy" if healthy else "unhealthy"
+        if region.change_at is not None and region.change_healthy == healthy:
+            tile["since"] = region.change_at
+        tile["reading_old"] = watch.now - region.h_at > RECENT
+    if watched and region.health_check_id and health_source and health_source.stale:
+        tile["stale"], tile["stale_reason"] = True, health_source.reason
+    if watched and not region.health_check_id:
+        tile["stale_reason"] = "no health check recorded for this region yet"
+    if replicas is not None and replicas.get("reported") and not region.is_main:
+        tile["replica_status"] = replicas["replicas"].get(region.code, "not a replica")
+    return tile
+
+
+def tiles_context(application: Application, watch: Watch | None = None,
+                  last_rollouts: dict | None = None) -> dict:
+    watch = watch or Watch.load(application)
+    hours = _hours(watch.now)
+    series = _health_series([r.pk for r in watch.regions], hours)
+    replicas_source = watch.source(pollers.replicas_key(application))
+    replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
+    tiles = [_tile(r, watch, series[r.pk], replicas) for r in watch.regions]
+    if last_rollouts:
+        for tile in tiles:
+            tile["last_rollout"] = last_rollouts.get(tile["region"].pk)
+    return {
+        "application": application, "tiles": tiles, "stale_sources": watch.banner(),
+        "poll_interval": watch.interval, "now": watch.now,
+    }
+
+
+def _cell(pair_latest, series, stale: bool) -> dict:
+    at, ms = pair_latest if pair_latest else (None, None)
+    return {
+        "at": at, "ms": ms, "level": lag_level(ms), "stale": stale,
+        "spark": sparkline(series or [None] * HOURS, label="hourly average lag, last 24 h",
+                           css_class="spark spark-lag"),
+    }
+
+
+def matrix_context(application: Application, watch: Watch | None = None) -> dict:
+    watch = watch or Watch.load(application)
+    hours = _hours(watch.now)
+    codes = watch.codes
+    pairs = [(s, r) for s in codes for r in codes if s != r]
+    latest = _latest_lags(application.pk, pairs, watch.now - timedelta(hours=HOURS))
+    series = _lag_series(application.pk, hours)
+    rows = []
+    for source in codes:
+        src = watch.source(pollers.replication_key(application, source))
+        stale = bool(src and src.stale)
+        rows.append({
+            "source": source, "stale": stale, "stale_reason": src.reason if stale else "",
+            "cells": [
+                None if source == receiving else
+                dict(_cell(latest.get((source, receiving)), series.get((source, receiving)),
+                           stale), receiving=receiving)
+                for receiving in codes
+            ],
+        })
+    warn, crit = lag_thresholds()
+    return {"application": application, "codes": codes, "matrix_rows": rows,
+            "lag_warn_ms": warn, "lag_crit_ms": crit, "poll_interval": watch.interval}
+
+
+def dashboard_context(application: Application, last_rollouts: dict | None = None) -> dict:
+    """Everything templates/watch/_dashboard.html needs (7 SQL queries, any region count).
+
+    `last_rollouts`, when given, maps region id to the last rollout result shown on its tile."""
+    watch = Watch.load(application)
+    return {**tiles_context(application, watch, last_rollouts),
+            **matrix_context(application, watch)}
+
+
+def region_context(region: Region, changes: int = 20) -> dict:
+    """Everything templates/watch/_region_watch.html needs (a fixed number of SQL queries)."""
+    application = region.application
+    watch = Watch.load(application)
+    now, hours = watch.now, _hours(watch.now)
+    annotated = next((r for r in watch.regions if r.pk == region.pk), None)
+    history = list(HealthChange.objects.filter(region=region).order_by("-at")[:changes])
+    series = _health_series([region.pk], hours)[region.pk]
+    others = [c for c in watch.codes if c != region.code]
+    pairs = [(region.code, c) for c in others] + [(c, region.code) for c in others]
+    latest = _latest_lags(application.pk, pairs, now - timedelta(hours=HOURS))
+    lag_series = _lag_series(application.pk, hours, {region.code})
+    src = watch.source(pollers.replication_key(application, region.code))
+    lags = []
+    for other in others:
+        into = watch.source(pollers.replication_key(application, other))
+        lags.append({
+            "other": other,
+            "outgoing": _cell(latest.get((region.code, other)),
+                              lag_series.get((region.code, other)), bool(src and src.stale)),
+            "incoming": _cell(latest.get((other, region.code)),
+                              lag_series.get((other, region.code)), bool(into and into.stale)),
+        })
+    replicas_source = watch.source(pollers.replicas_key(application))
+    replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
+    tile = _tile(annotated, watch, series, replicas) if annotated else None
+    return {
+        "watch_region": region, "watch_tile": tile, "health_changes": history,
+        "lags": lags, "outgoing_stale_reason": src.reason if src and src.stale else "",
+        "stale_sources": watch.banner(), "poll_interval": watch.interval,
+    }
+
+
+def checker_cache_seconds() -> int:
+    return int(getattr(settings, "CHECKER_CACHE_SECONDS", 20))
+
+
+def checker_detail(region: Region, budget_wait: float = 2.0) -> dict:
+    """What each Route 53 checker sees of a region's endpoint, cached for a few seconds.
+
+    Raises Route53Busy when the shared Route 53 budget has no slot soon, AwsError on failure."""
+    conn = route53_budget.connection()
+    key = f"meridian:checkers:{region.health_check_id}"
+    cached = conn.get(key)
+    if cached is not None:
+        detail = json.loads(cached)
+        detail["cached"] = True
+        return detail
+    client = route53_budget.route53_client(region.application, timeout=budget_wait)
+    try:
+        answer = client.get_health_check_status(HealthCheckId=region.health_check_id)
+    except route53_budget.Route53Busy:
+        raise
+    except Exception as exc:
+        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+    observations = []
+    for item in answer.get("HealthCheckObservations", []):
+        report = item.get("StatusReport", {})
+        status = report.get("Status", "")
+        checked = report.get("CheckedTime")
+        observations.append({
+            "region": item.get("Region", ""), "ip": item.get("IPAddress", ""),
+            "status": status, "healthy": status.startswith("Success"),
+            "checked_at": checked.isoformat() if checked else None,
+        })
+    observations.sort(key=lambda o: (o["healthy"], o["region"]))
+    detail = {"observations": observations, "fetched_at": timezone.now().isoformat(),
+              "failing": sum(1 for o in observations if not o["healthy"])}
+    conn.set(key, json.dumps(detail), ex=checker_cache_seconds())
+    detail["cached"] = False
+    return detail
