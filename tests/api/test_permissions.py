@@ -1,10 +1,13 @@
 """Every endpoint against every role, with a bearer token and with a browser session."""
 
 import pytest
+from django.test import Client, RequestFactory
+from ninja.errors import AuthorizationError
 
+from regions.api_auth import SessionAuth
 from regions.models import Application, Region
 
-from .conftest import VALID_APP, counts
+from .conftest import ROLE_FIXTURES, VALID_APP, counts
 
 # (method, url, body, least role, status when allowed)
 ENDPOINTS = [
@@ -107,3 +110,29 @@ def test_it_treats_a_superuser_without_groups_as_admin(api_as, nobody, applicati
     response = api_as("nobody").patch("/api/v1/applications/orders", {"name": "Renamed"})
     assert response.status_code == 200
     assert response.json()["name"] == "Renamed"
+
+
+def test_every_operation_of_the_api_requires_authentication(db):
+    schema = Client().get("/api/openapi.json").json()
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            assert op.get("security"), f"{method.upper()} {path} is open to anyone"
+
+
+@pytest.mark.parametrize("method,least", [("GET", "viewer"), ("HEAD", "viewer"),
+                                          ("POST", "admin"), ("PATCH", "admin"),
+                                          ("PUT", "admin"), ("DELETE", "admin")])
+@pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
+def test_an_operation_that_names_no_role_needs_admin_to_change_anything(
+    request, method, least, role
+):
+    user = request.getfixturevalue(ROLE_FIXTURES[role])
+    http = RequestFactory().generic(method, "/api/v1/anything")
+    http.user = user
+    http._dont_enforce_csrf_checks = True
+    auth = SessionAuth()
+    if RANK[role] >= RANK[least]:
+        assert auth(http) == user
+    else:
+        with pytest.raises(AuthorizationError):
+            auth(http)
