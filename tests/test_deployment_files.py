@@ -1,0 +1,95 @@
+"""There is no Docker engine here, so the compose file is checked by reading it."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def documented_variables() -> set[str]:
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, flags=re.M))
+
+
+def variables_read_by_the_project() -> set[str]:
+    found = set()
+    for path in [*ROOT.glob("controlplane/*.py"), *ROOT.glob("regions/**/*.py"),
+                 *ROOT.glob("deployer/*.py"), *ROOT.glob("deployer/management/**/*.py")]:
+        text = path.read_text()
+        found |= set(re.findall(r'env(?:str|bool|int|list)\(\s*"([A-Z][A-Z0-9_]*)"', text))
+        found |= set(re.findall(r'os\.environ\.get\(\s*"([A-Z][A-Z0-9_]*)"', text))
+        found |= set(re.findall(r'env\.get\(\s*"([A-Z][A-Z0-9_]*)"', text))
+    return found
+
+
+@pytest.fixture(scope="module")
+def compose():
+    import yaml
+
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_variable_the_project_reads_is_documented_in_env_example():
+    missing = variables_read_by_the_project() - documented_variables() - {"PATH", "HOME"}
+    assert not missing, f"undocumented: {sorted(missing)}"
+
+
+def test_the_compose_file_has_the_production_services(compose):
+    assert {"postgres", "redis", "web", "worker", "beat", "migrate"} <= set(compose["services"])
+    web = compose["services"]["web"]
+    assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_every_service_command_exists_in_the_project(compose):
+    import django.core.management as management
+
+    from controlplane.celery import app
+
+    commands = management.get_commands()
+    for name, service in compose["services"].items():
+        argv = service.get("command")
+        if not argv or name in ("postgres", "redis"):
+            continue
+        argv = shlex.split(argv) if isinstance(argv, str) else argv
+        if argv[:2] == ["python", "manage.py"]:
+            assert argv[2] in commands, (name, argv)
+        elif argv[0] == "gunicorn":
+            module, attr = argv[1].split(":")
+            imported = __import__(module, fromlist=[attr])
+            assert callable(getattr(imported, attr)), (name, argv)
+        elif argv[0] == "celery":
+            assert argv[1:3] == ["-A", "controlplane"] and app.main == "controlplane"
+            assert argv[3] in ("worker", "beat"), (name, argv)
+            if "-Q" in argv:
+                queues = set(argv[argv.index("-Q") + 1].split(","))
+                assert queues <= {"deploys", "polling", "default"}, (name, queues)
+        else:
+            raise AssertionError(f"{name}: unknown command {argv}")
+
+
+def test_every_queue_the_tasks_use_has_a_consumer_in_the_compose_file(compose, settings):
+    consumed = set()
+    for service in compose["services"].values():
+        argv = service.get("command") or []
+        if "-Q" in argv:
+            consumed |= set(argv[argv.index("-Q") + 1].split(","))
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= consumed
+
+
+def test_every_variable_the_compose_file_uses_is_documented(compose):
+    text = (ROOT / "docker-compose.yml").read_text()
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+    for service in compose["services"].values():
+        used |= set((service.get("environment") or {}).keys())
+    internal = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+    assert used - internal <= documented_variables()
+
+
+def test_the_dockerfile_runs_what_the_compose_file_expects():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "collectstatic" in text and "gunicorn" in text
+    assert re.search(r"^FROM python:3\.1[2-9]", text, flags=re.M)
