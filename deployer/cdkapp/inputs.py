@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 # Context key -> environment variables that may carry it, in order of preference.
 ENV_VARS = {
-    "region": ("AWS_REGION", "CDK_DEFAULT_REGION"),
+    "region": ("AWS_REGION", "CDK_DEFAULT_REGION", "AWS_DEFAULT_REGION"),
     "regions": ("REGIONS",),
     "main_region": ("MAIN_REGION",),
     "replica_regions": ("REPLICATION_REGIONS",),
@@ -14,11 +14,13 @@ ENV_VARS = {
     "hosted_zone_id": ("HOSTED_ZONE_ID",),
     "table_name": ("TABLE_NAME",),
     "account": ("CDK_DEFAULT_ACCOUNT",),
+    "app_name": ("APP_NAME",),
+    "stage": ("STAGE",),
+    "health_check_interval": ("HEALTH_CHECK_INTERVAL",),
+    "failure_threshold": ("FAILURE_THRESHOLD",),
+    "release": ("RELEASE",),
 }
-CONTEXT_KEYS = (
-    *ENV_VARS,
-    "app_name", "stage", "health_check_interval", "failure_threshold", "release", "nag",
-)
+CONTEXT_KEYS = (*ENV_VARS, "nag")
 
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")

@@ -16,7 +16,7 @@ use_wheel_node()  # before the first aws_cdk import starts the jsii kernel
 import aws_cdk as cdk  # noqa: E402
 
 from deployer.cdkapp import stacks as reference  # noqa: E402
-from deployer.cdkapp.inputs import read_inputs  # noqa: E402
+from deployer.cdkapp.inputs import ENV_VARS, Inputs, read_inputs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -36,36 +36,36 @@ class Assembly:
     """A cloud assembly on disk: its manifest and its templates by stack name."""
 
     outdir: Path
+    inputs: Inputs
     manifest: dict
     templates: dict[str, dict]
 
     @classmethod
-    def load(cls, outdir: Path) -> "Assembly":
+    def load(cls, outdir: Path, inputs: Inputs) -> "Assembly":
         manifest = json.loads((outdir / "manifest.json").read_text())
         templates = {
             name: json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
             for name, artifact in manifest["artifacts"].items()
             if artifact["type"] == "aws:cloudformation:stack"
         }
-        return cls(outdir, manifest, templates)
+        return cls(outdir, inputs, manifest, templates)
 
-    def template(self, region: str, app_name: str = "orders") -> dict:
-        return self.templates[f"{app_name}-{region}"]
+    def template(self, region: str) -> dict:
+        return self.templates[self.inputs.stack_name(region)]
 
 
 def synth(build, outdir: Path, context: dict) -> Assembly:
     """Synthesize in this process, with inputs from context only (the runner's env must not leak in)."""
     app = cdk.App(outdir=str(outdir), context=context, analytics_reporting=False)
-    build(app, read_inputs(context, {}))
+    inputs = read_inputs(context, {})
+    build(app, inputs)
     app.synth()
-    return Assembly.load(outdir)
+    return Assembly.load(outdir, inputs)
 
 
 def app_env(**extra: str) -> dict[str, str]:
     """The test process' environment without any input of the app contract."""
-    drop = {"AWS_REGION", "CDK_DEFAULT_REGION", "REGIONS", "MAIN_REGION", "REPLICATION_REGIONS",
-            "DOMAIN_NAME", "HOSTED_ZONE_ID", "TABLE_NAME", "CDK_DEFAULT_ACCOUNT", "CDK_CONTEXT_JSON",
-            "CDK_OUTDIR"}
+    drop = {var for vars_ in ENV_VARS.values() for var in vars_} | {"CDK_CONTEXT_JSON", "CDK_OUTDIR"}
     return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
 
 
@@ -94,9 +94,8 @@ def two_regions(tmp_path_factory) -> Assembly:
 def six_regions(tmp_path_factory) -> Assembly:
     """The app run the way the control plane runs it: a subprocess, inputs as env vars and context."""
     outdir = tmp_path_factory.mktemp("six")
-    result = run_app("deployer.cdkapp", app_env(
-        CDK_OUTDIR=str(outdir),
-        CDK_CONTEXT_JSON=json.dumps({"nag": True, "app_name": "orders"}),
+    context = {"nag": True}
+    env = dict(
         REGIONS=",".join(SIX_REGIONS),
         MAIN_REGION="us-east-1",
         # A step of adding regions one at a time: fewer replicas than regions.
@@ -105,9 +104,11 @@ def six_regions(tmp_path_factory) -> Assembly:
         HOSTED_ZONE_ID=BASE["hosted_zone_id"],
         TABLE_NAME=BASE["table_name"],
         CDK_DEFAULT_ACCOUNT=ACCOUNT,
-    ))
+        APP_NAME="orders",
+    )
+    result = run_app("deployer.cdkapp", app_env(CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps(context), **env))
     assert result.returncode == 0, result.stderr
-    return Assembly.load(outdir)
+    return Assembly.load(outdir, read_inputs(context, env))
 
 
 @pytest.fixture(scope="session", params=["one_region", "two_regions", "six_regions"])

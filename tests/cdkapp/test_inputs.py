@@ -30,6 +30,15 @@ def test_it_reads_every_input_from_the_environment_with_defaults_for_the_rest():
     assert (inputs.release, inputs.nag) == ("1", False)
 
 
+def test_it_reads_the_optional_inputs_from_the_environment_too():
+    env = {**ENV, "APP_NAME": "carts", "STAGE": "live", "HEALTH_CHECK_INTERVAL": "10",
+           "FAILURE_THRESHOLD": "5", "RELEASE": "r42"}
+    inputs = read_inputs({}, env)
+    assert (inputs.app_name, inputs.stage, inputs.health_check_interval, inputs.failure_threshold, inputs.release) == (
+        "carts", "live", 10, 5, "r42",
+    )
+
+
 def test_it_prefers_context_over_the_environment():
     context = {"regions": ["eu-west-1", "us-west-2"], "main_region": "eu-west-1", "replica_regions": [],
                "table_name": "carts", "health_check_interval": "10", "failure_threshold": 1,
@@ -48,6 +57,7 @@ def test_it_synthesizes_only_the_one_region_when_no_regions_are_given():
     assert read_inputs({"region": "ap-southeast-2"}, env).regions == ("ap-southeast-2",)
     del env["AWS_REGION"]
     assert read_inputs({}, {**env, "CDK_DEFAULT_REGION": "us-west-2"}).regions == ("us-west-2",)
+    assert read_inputs({}, {**env, "AWS_DEFAULT_REGION": "sa-east-1"}).regions == ("sa-east-1",)
 
 
 def test_it_accepts_a_replica_list_that_differs_from_the_other_regions():
@@ -100,5 +110,5 @@ def test_it_names_the_missing_input_and_where_it_may_come_from(missing, message)
 
 def test_it_needs_a_region_when_no_regions_are_given():
     env = {k: v for k, v in ENV.items() if k not in ("REGIONS", "AWS_REGION")}
-    with pytest.raises(InputError, match="missing input region .*AWS_REGION or CDK_DEFAULT_REGION"):
+    with pytest.raises(InputError, match="missing input region .*AWS_REGION or CDK_DEFAULT_REGION or AWS_DEFAULT_REGION"):
         read_inputs({}, env)

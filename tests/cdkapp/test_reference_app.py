@@ -108,7 +108,7 @@ def test_it_keeps_the_global_table_on_demand_retained_and_recoverable(two_region
 
 
 def test_it_checks_the_health_of_each_regions_own_api_endpoint(assembly: Assembly):
-    interval, threshold, stage = (10, 2, "live") if len(assembly.templates) == 2 else (30, 3, "prod")
+    inputs = assembly.inputs
     for name, template in assembly.templates.items():
         region = region_of(name)
         Template.from_json(template).has_resource_properties("AWS::Route53::HealthCheck", {
@@ -118,11 +118,17 @@ def test_it_checks_the_health_of_each_regions_own_api_endpoint(assembly: Assembl
                 "FullyQualifiedDomainName": {"Fn::Join": ["", [
                     {"Ref": rest_api_id(template)}, f".execute-api.{region}.", {"Ref": "AWS::URLSuffix"},
                 ]]},
-                "ResourcePath": f"/{stage}/health",
-                "RequestInterval": interval,
-                "FailureThreshold": threshold,
+                "ResourcePath": f"/{inputs.stage}/health",
+                "RequestInterval": inputs.health_check_interval,
+                "FailureThreshold": inputs.failure_threshold,
             },
         })
+
+
+def test_it_takes_stage_interval_and_threshold_of_the_health_check_from_context(two_regions):
+    _, check = only(two_regions.template("eu-west-1"), "AWS::Route53::HealthCheck")
+    config = check["Properties"]["HealthCheckConfig"]
+    assert (config["ResourcePath"], config["RequestInterval"], config["FailureThreshold"]) == ("/live/health", 10, 2)
 
 
 def test_it_routes_by_latency_to_each_region_through_its_health_check(assembly: Assembly):

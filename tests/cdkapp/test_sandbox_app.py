@@ -107,7 +107,7 @@ def test_it_deploys_every_region_to_moto_through_change_sets(aws, tmp_path):
     route53 = client("route53", "us-east-1", aws)
     records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     for region in REGIONS:
-        outputs = stack_outputs(aws, region, assembly.template(region, "meridian"))
+        outputs = stack_outputs(aws, region, assembly.template(region))
         assert outputs["TableName"] == "orders"
         assert outputs["ApiUrl"] == f"https://{region}.api.example.com/prod/"
         config = route53.get_health_check(HealthCheckId=outputs["HealthCheckId"])["HealthCheck"]["HealthCheckConfig"]
