@@ -40,6 +40,11 @@ NESTED_ASSEMBLY = "cdk:cloud-assembly"
 REQUIRED_OUTPUT = "HealthCheckId"
 OPTIONAL_OUTPUTS = ("ApiUrl", "RestApiId", "TableName")
 APP_MODULES = {Source.REFERENCE: "deployer.cdkapp", Source.SANDBOX: "deployer.sandboxapp"}
+# The packages whose sources make up each built-in app (the sandbox app reuses the reference's).
+APP_PACKAGES = {
+    Source.REFERENCE: ("deployer/cdkapp",),
+    Source.SANDBOX: ("deployer/cdkapp", "deployer/sandboxapp"),
+}
 RESULT_FILE = "synth.json"
 CACHE_FORMAT = 1
 LINE_TAIL = 12
@@ -223,8 +228,12 @@ def _app(application) -> _App:
                 "input", f"The {application.get_source_display().lower()} ({module}) is not "
                 "installed in this control plane.",
             )
-        digest = _hash_files(folder, lambda path: path.suffix == ".py")
-        return _App([sys.executable, "-m", module], Path(settings.BASE_DIR), digest)
+        digest = hashlib.sha256()
+        for package in APP_PACKAGES[application.source]:
+            digest.update(package.encode() + b"\0")
+            folder = Path(settings.BASE_DIR) / package
+            digest.update(_hash_files(folder, lambda path: path.suffix == ".py").encode())
+        return _App([sys.executable, "-m", module], Path(settings.BASE_DIR), digest.hexdigest())
     if application.source != Source.COMMAND:
         raise SynthError("input", f"Unknown app source {application.source!r}.")
     try:
@@ -267,7 +276,7 @@ def _hash_files(root: Path, wanted: Callable[[Path], bool]) -> str:
 
 def _library_versions() -> dict[str, str]:
     versions = {"node": node_version(), "python": sys.version.split()[0]}
-    for name in ("aws-cdk-lib", "constructs", "jsii"):
+    for name in ("aws-cdk-lib", "constructs", "jsii", "cdk-nag"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -693,16 +702,21 @@ def _prune(cache_dir: Path, *, keep: int, stale_after: float) -> None:
     except OSError:
         return
     entries = sorted(
-        (path for path in children if _CACHE_ENTRY.match(path.name)),
-        key=lambda path: path.stat().st_mtime,
-        reverse=True,
+        (path for path in children if _CACHE_ENTRY.match(path.name)), key=_mtime, reverse=True
     )
     old = entries[max(keep, 1):]
     cutoff = time.time() - stale_after - 60
     # Folders of jobs that crashed: older than any job could run.
     old += [
         path for path in children
-        if path.name.startswith((".job-", ".trash-")) and path.stat().st_mtime < cutoff
+        if path.name.startswith((".job-", ".trash-")) and _mtime(path) < cutoff
     ]
     for path in old:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # pruned by a concurrent job
+        return 0.0
