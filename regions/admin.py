@@ -28,7 +28,10 @@ class ApplicationAdmin(admin.ModelAdmin):
     inlines = [RegionInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("slug",) if obj else ()
+        if obj is None:
+            return ()
+        # The same rules the services enforce, shown as read-only fields instead of errors.
+        return ("slug", "main_region") if services.is_deployed(obj) else ("slug",)
 
     def save_model(self, request, obj, form, change):
         # Go through the services so admin changes are validated and audited like any other.
@@ -39,18 +42,13 @@ class ApplicationAdmin(admin.ModelAdmin):
             data = {k: form.cleaned_data[k] for k in APPLICATION_FIELDS if k in form.cleaned_data}
             created = services.create_application(data, _actor(request))
             obj.pk = created.pk
-
-    def save_related(self, request, form, formsets, change):
-        pass
+            obj._state.adding = False
 
     def delete_model(self, request, obj):
         try:
             services.delete_application(obj, _actor(request))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

@@ -80,7 +80,7 @@ def _integrity_to_validation(exc: IntegrityError, model) -> ValidationError:
     return ValidationError({"__all__": ["The change conflicts with another change; try again."]})
 
 
-def _deployed(application: Application) -> bool:
+def is_deployed(application: Application) -> bool:
     return application.regions.exclude(
         state__in=[RegionState.PLANNED, RegionState.REMOVED]
     ).exists()
@@ -125,7 +125,7 @@ def update_application(application: Application, changes: dict, actor: Actor) ->
         return application
     if "slug" in changed:
         raise ValidationError({"slug": ["The slug cannot be changed; it names the stacks."]})
-    if "main_region" in changed and _deployed(application):
+    if "main_region" in changed and is_deployed(application):
         raise ValidationError(
             {"main_region": [
                 "The main region owns the global table and cannot be changed once regions "
@@ -167,7 +167,7 @@ def _move_main_region(application: Application, actor: Actor) -> None:
 @transaction.atomic
 def delete_application(application: Application, actor: Actor) -> None:
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if _deployed(application):
+    if is_deployed(application):
         raise ValidationError(
             {"__all__": [
                 "This application still has deployed regions. Remove its regions and let the "
