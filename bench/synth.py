@@ -99,26 +99,39 @@ def one_region_run(app: Application, module: str, region: str, outdir: Path) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="reference", choices=["reference", "sandbox"])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the fastest counts")
     args = parser.parse_args()
     module = {"reference": "deployer.cdkapp", "sandbox": "deployer.sandboxapp"}[args.source]
     app = application(args.source)
-    print(f"synth benchmark: {module}, {os.cpu_count()} cores, cache in {CACHE}")
+    print(f"synth benchmark: {module}, {os.cpu_count()} cores, fastest of {args.repeat} runs")
     print(f"{'case':<34} {'wall s':>8} {'peak MiB':>9} {'stacks':>7}")
 
     def show(case: str, peak: TreePeak, stacks: int) -> None:
         print(f"{case:<34} {peak.elapsed:>8.2f} {peak.peak / 2**20:>9.0f} {stacks:>7}", flush=True)
 
+    def fastest(work) -> TreePeak:
+        # The machine is shared: the fastest run is the one least disturbed by others.
+        best = None
+        for _ in range(args.repeat):
+            with TreePeak() as peak:
+                work()
+            best = peak if best is None or peak.elapsed < best.elapsed else best
+        return best
+
     walls = {}
     for count in (1, 4, 8, 16):
-        with TreePeak() as peak:
-            result = synth_application(app, regions=REGIONS[:count], use_cache=False)
+        peak = fastest(
+            lambda n=count: synth_application(app, regions=REGIONS[:n], use_cache=False)
+        )
         walls[count] = peak.elapsed
-        show(f"{count} region(s), one synth", peak, len(result.stacks))
+        show(f"{count} region(s), one synth", peak, count)
 
-    with TreePeak() as peak, tempfile.TemporaryDirectory() as out:
-        for region in REGIONS[:4]:
-            one_region_run(app, module, region, Path(out) / region)
-    show("4 regions, 4 one-region synths", peak, 4)
+    def separately() -> None:
+        with tempfile.TemporaryDirectory() as out:
+            for region in REGIONS[:4]:
+                one_region_run(app, module, region, Path(out) / region)
+
+    show("4 regions, 4 one-region synths", fastest(separately), 4)
 
     started = time.monotonic()
     cached = synth_application(app, regions=REGIONS[:16])

@@ -227,6 +227,14 @@ def test_a_region_without_a_stack_is_a_contract_error_naming_the_region(three_re
     assert "no stack for region ap-southeast-2" in str(caught.value)
 
 
+def test_an_app_that_writes_no_assembly_is_a_contract_error(three_regions, apps):
+    use_app(three_regions, apps, "-c", "print('nothing to see')")
+    with pytest.raises(SynthError) as caught:
+        synth_application(three_regions)
+    assert caught.value.kind == "contract"
+    assert "wrote no cloud assembly to CDK_OUTDIR" in str(caught.value)
+
+
 def test_a_missing_working_folder_is_an_input_error(three_regions, apps):
     use_app(three_regions, apps / "nowhere", "all_regions.py")
     with pytest.raises(SynthError) as caught:
@@ -330,6 +338,16 @@ def test_the_synth_command_writes_the_assembly_and_lists_the_stacks(
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(manifest["artifacts"]) == sorted(f"orders-{code}" for code in THREE)
     assert (out / "orders-eu-west-1.template.json").is_file()
+
+
+def test_the_synth_command_shows_the_apps_output_when_verbose(
+    three_regions, apps, tmp_path, capsys
+):
+    use_app(three_regions, apps, "all_regions.py")
+    call_command("synth", "orders", "--out", str(tmp_path / "out"), verbosity=2)
+    captured = capsys.readouterr()
+    assert "synthesizing 3 regions\n" in captured.out
+    assert "a warning on stderr\n" in captured.err
 
 
 def test_the_synth_command_rejects_an_unknown_slug(db, tmp_path):

@@ -1,7 +1,6 @@
 """`manage.py synth APP_SLUG --out DIR`: write an application's cloud assembly, every region."""
 
 import shutil
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -32,7 +31,7 @@ class Command(BaseCommand):
             )
 
         def on_line(stream: str, line: str) -> None:
-            print(line, file=sys.stderr if stream == "stderr" else self.stdout)
+            (self.stderr if stream == "stderr" else self.stdout).write(line)
 
         try:
             result = synth_application(
