@@ -20,7 +20,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Worker processes started by tests must see the same database: keep SQLite test databases
 # in a file (PostgreSQL test databases are shared by name anyway).
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-meridian.sqlite3")}  # noqa: F405
+    # One file per test run, so concurrent runs never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-meridian-{os.getpid()}.sqlite3")}  # noqa: F405
 
 # The test suite uses its own Redis database so it never meets a running installation's queue.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")  # noqa: F405
