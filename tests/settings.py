@@ -31,3 +31,11 @@ REDIS_URL = TEST_REDIS_URL
 
 STATIC_ROOT = VAR_DIR / "static-test"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Concurrent test runs share one Redis: each run's keys (queues, results) carry its own prefix.
+TEST_KEY_PREFIX = os.environ.get("TEST_KEY_PREFIX") or f"t{os.getpid()}:"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+    "global_keyprefix": TEST_KEY_PREFIX,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": TEST_KEY_PREFIX}
