@@ -300,3 +300,10 @@ def test_it_fails_cdk_nag_on_exactly_the_acknowledged_findings_without_their_rea
     # Everything else cdk-nag checks (access logs, request validation, ...) is fixed, not acknowledged.
     assert rules == accepted
 
+
+
+def test_it_fits_every_template_into_a_change_set_without_an_s3_upload(six_regions):
+    # CreateChangeSet takes at most 51,200 bytes of TemplateBody; more would need a bucket.
+    for name in six_regions.templates:
+        size = (six_regions.outdir / f"{name}.template.json").stat().st_size
+        assert size < 51_200, f"{name} is {size} bytes"
