@@ -153,9 +153,39 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "deployer.tasks.*": {"queue": "deploys"},
     "regions.tasks.poll_*": {"queue": "polling"},
+    "regions.tasks.prune_*": {"queue": "polling"},
+    "regions.tasks.emit_sandbox_metrics": {"queue": "polling"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
+
+# Watching (DESIGN §4)
+POLL_INTERVAL = envint("POLL_INTERVAL", 30)
+SAMPLE_RETENTION_DAYS = envint("SAMPLE_RETENTION_DAYS", 7)
+LAG_WARN_MS = envint("LAG_WARN_MS", 2000)
+LAG_CRIT_MS = envint("LAG_CRIT_MS", 10000)
+# Route 53 allows 5 requests/s per account, shared with CloudFormation's own calls.
+ROUTE53_RATE = envint("ROUTE53_RATE", 2)
+
+CELERY_BEAT_SCHEDULE = {
+    "poll-metrics": {
+        "task": "regions.tasks.poll_metrics",
+        "schedule": POLL_INTERVAL,
+        # A run that waited past the next one's start is dropped, so a backlog never piles up.
+        "options": {"expires": max(POLL_INTERVAL - 2, 1)},
+    },
+    "prune-samples": {
+        "task": "regions.tasks.prune_samples",
+        "schedule": 3600,
+        "options": {"expires": 1800},
+    },
+}
+if SANDBOX:
+    CELERY_BEAT_SCHEDULE["emit-sandbox-metrics"] = {
+        "task": "regions.tasks.emit_sandbox_metrics",
+        "schedule": POLL_INTERVAL,
+        "options": {"expires": max(POLL_INTERVAL - 2, 1)},
+    }
 
 # AWS
 AWS_ENDPOINT_URL = envstr("AWS_ENDPOINT_URL")

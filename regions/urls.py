@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sandbox_views, views
 
 app_name = "regions"
 
@@ -18,6 +18,8 @@ urlpatterns = [
          name="region_detail"),
     path("applications/<slug:slug>/regions/<str:code>/remove/", views.region_remove,
          name="region_remove"),
+    path("applications/<slug:slug>/regions/<str:code>/sandbox/<str:action>/",
+         sandbox_views.region_fault, name="region_fault"),
     path("audit/", views.audit_list, name="audit_list"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.token_create, name="token_create"),

@@ -1,5 +1,6 @@
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -204,10 +205,15 @@ def region_detail(request, slug, code):
     history = AuditEntry.objects.filter(
         application=application, object_type="region", object_id=str(region.pk)
     )[:20]
-    return render(
-        request, "regions/region_detail.html",
-        {"application": application, "region": region, "history": history},
-    )
+    context = {"application": application, "region": region, "history": history}
+    if settings.SANDBOX:
+        context.update(
+            sandbox_partial="regions/_sandbox_faults.html",
+            region_faults=sorted(region.sandbox_faults.values_list("kind", flat=True)),
+            fault_actions=[("outage", "Simulate outage"), ("lag", "Simulate replication lag"),
+                           ("restore", "Restore")],
+        )
+    return render(request, "regions/region_detail.html", context)
 
 
 @require_POST
