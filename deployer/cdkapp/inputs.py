@@ -134,7 +134,8 @@ def check_domain(domain: str) -> str:
 
 def read_inputs(context: Mapping, environ: Mapping) -> Inputs:
     """Inputs of one synth; raises InputError naming the first bad input."""
-    get = lambda key: raw_value(key, context, environ)  # noqa: E731
+    def get(key: str) -> object:
+        return raw_value(key, context, environ)
 
     main_region = check_region("main_region", required("main_region", get("main_region")))
     regions = [check_region("regions", r) for r in as_list("regions", get("regions"))]
