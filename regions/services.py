@@ -49,6 +49,7 @@ def record(
     obj,
     *,
     application: Application | None = None,
+    application_slug: str = "",
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEntry:
@@ -63,10 +64,16 @@ def record(
         object_id=str(getattr(obj, "pk", "") or ""),
         object_repr=str(obj)[:200],
         application=application,
-        application_slug=application.slug if application else "",
+        application_slug=application.slug if application else application_slug,
         before=before,
         after=after,
     )
+
+
+def _refuse_nul(data: dict) -> None:
+    bad = sorted(k for k, v in data.items() if isinstance(v, str) and "\x00" in v)
+    if bad:
+        raise ValidationError({k: ["Null characters are not allowed."] for k in bad})
 
 
 def _integrity_to_validation(exc: IntegrityError, model) -> ValidationError:
@@ -92,6 +99,7 @@ def create_application(data: dict, actor: Actor) -> Application:
     unknown = set(data) - set(APPLICATION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    _refuse_nul(data)
     application = Application(**data)
     application.full_clean()
     try:
@@ -118,6 +126,7 @@ def update_application(application: Application, changes: dict, actor: Actor) ->
     unknown = set(changes) - set(APPLICATION_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    _refuse_nul(changes)
     application = Application.objects.select_for_update().get(pk=application.pk)
     before = application.audit_snapshot()
     changed = {k: v for k, v in changes.items() if before.get(k) != v}
@@ -175,7 +184,8 @@ def delete_application(application: Application, actor: Actor) -> None:
             ]}
         )
     snapshot = application.audit_snapshot()
-    record(actor, "application.delete", application, application=None, before=snapshot)
+    record(actor, "application.delete", application, application=None,
+           application_slug=application.slug, before=snapshot)
     application.delete()
 
 

@@ -153,3 +153,21 @@ def test_tokens_are_shown_once_and_can_be_revoked(client, operator):
         "token.create", "token.revoke"
     ]
     assert "Copy it now" not in client.get(reverse("regions:profile")).content.decode()
+
+
+def test_deleting_an_application_keeps_its_slug_in_the_audit_trail(client, admin_user, application):
+    client.force_login(admin_user)
+    client.post(reverse("regions:application_delete", args=["orders"]))
+    entry = AuditEntry.objects.get(action="application.delete")
+    assert entry.application_slug == "orders" and entry.before["slug"] == "orders"
+
+
+def test_the_services_refuse_null_characters_that_postgresql_cannot_store(admin_user):
+    from django.core.exceptions import ValidationError
+
+    from regions.services import Actor, create_application
+
+    with pytest.raises(ValidationError) as caught:
+        create_application({**APP_DATA, "name": "bad\x00name"}, Actor(admin_user, "cli"))
+    assert "name" in caught.value.message_dict
+    assert not Application.objects.exists()
