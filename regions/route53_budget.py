@@ -30,6 +30,9 @@ if redis.call('ZCARD', key) < limit then
   return {1, now}
 end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+if oldest[2] == nil then
+  return {0, window}
+end
 return {0, tonumber(oldest[2]) + window - now}
 """
 
@@ -52,15 +55,15 @@ def connection() -> redis.Redis:
 
 
 def rate() -> int:
+    """Requests per second; 0 stops Meridian's own Route 53 calls altogether."""
     return int(getattr(settings, "ROUTE53_RATE", 2))
 
 
 def try_acquire(limit: int | None = None) -> tuple[bool, int]:
     """(True, granted_at_us) or (False, microseconds until a slot may free up)."""
     conn = connection()
-    granted, value = conn.eval(
-        _SCRIPT, 1, KEY, limit or rate(), WINDOW_US, uuid.uuid4().hex
-    )
+    limit = rate() if limit is None else limit
+    granted, value = conn.eval(_SCRIPT, 1, KEY, limit, WINDOW_US, uuid.uuid4().hex)
     return bool(granted), int(value)
 
 

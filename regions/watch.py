@@ -313,7 +313,7 @@ def checker_cache_seconds() -> int:
     return int(getattr(settings, "CHECKER_CACHE_SECONDS", 20))
 
 
-def checker_detail(region: Region, budget_wait: float = 2.0) -> dict:
+def checker_detail(region: Region, budget_wait: float | None = None) -> dict:
     """What each Route 53 checker sees of a region's endpoint, cached for a few seconds.
 
     Raises Route53Busy when the shared Route 53 budget has no slot soon, AwsError on failure."""
@@ -324,6 +324,8 @@ def checker_detail(region: Region, budget_wait: float = 2.0) -> dict:
         detail = json.loads(cached)
         detail["cached"] = True
         return detail
+    if budget_wait is None:
+        budget_wait = float(getattr(settings, "ROUTE53_BUDGET_WAIT", 2.0))
     client = route53_budget.route53_client(region.application, timeout=budget_wait)
     try:
         answer = client.get_health_check_status(HealthCheckId=region.health_check_id)
