@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import aws, permissions, services
+from . import aws, permissions, services, watch
 from .forms import ApplicationForm, AuditFilterForm, RegionAddForm, TokenForm
 from .models import ApiToken, Application, AuditEntry, Region, RegionState
 from .validators import region_choices
@@ -75,7 +75,7 @@ def application_list(request):
 
 def _overview_extras(application: Application, user) -> dict:
     """What other parts of the product add to the overview, each through one small function."""
-    return {}
+    return {"dashboard_partial": "watch/_dashboard.html", **watch.dashboard_context(application)}
 
 
 @require_GET
@@ -205,7 +205,8 @@ def region_detail(request, slug, code):
     history = AuditEntry.objects.filter(
         application=application, object_type="region", object_id=str(region.pk)
     )[:20]
-    context = {"application": application, "region": region, "history": history}
+    context = {"application": application, "region": region, "history": history,
+               "watch_partial": "watch/_region_watch.html", **watch.region_context(region)}
     if settings.SANDBOX:
         context.update(
             sandbox_partial="regions/_sandbox_faults.html",
