@@ -113,7 +113,8 @@ def _succeeded(states: dict, key: str, now: datetime, detail: dict | None = None
     states[key], _ = PollState.objects.update_or_create(key=key, defaults=values)
 
 
-def _failed(states: dict, key: str, now: datetime, exc: aws.AwsError, report) -> None:
+def _failed(states: dict, key: str, now: datetime, exc: Exception, report) -> None:
+    exc = aws.AwsError.wrap(exc)
     message = str(exc)[:2000]
     states[key], _ = PollState.objects.update_or_create(
         key=key,
@@ -163,10 +164,10 @@ def poll_health(applications, states, now, report: CycleReport) -> None:
         try:
             client = _client("cloudwatch", "us-east-1", members[0], report)
             points = cloudwatch.get_metric_data(client, queries, start, end)
-        except aws.AwsError as exc:
+            store_health(regions, points)
+        except Exception as exc:  # one source failing must not stop the cycle
             _failed(states, key, now, exc, report)
             continue
-        store_health(regions, points)
         _succeeded(states, key, now)
         slugs = {r.pk: app.slug for app in members for r in app.watched}
         for region in regions:
@@ -244,22 +245,11 @@ def poll_replication(applications, states, now, report: CycleReport) -> None:
         try:
             client = _client("cloudwatch", source, members[0][0], report)
             points = cloudwatch.get_metric_data(client, queries, start, end)
-        except aws.AwsError as exc:
+            store_replication(points)
+        except Exception as exc:  # one source failing must not stop the cycle
             for key in keys:
                 _failed(states, key, now, exc, report)
             continue
-        rows = [
-            ReplicationSample(application_id=app_id, source=src, receiving=dst, at=_minute(at),
-                              latency_ms=value)
-            for (app_id, src, dst), series in points.items()
-            for at, value in series
-        ]
-        if rows:
-            ReplicationSample.objects.bulk_create(
-                rows, update_conflicts=True,
-                unique_fields=["application", "source", "receiving", "at"],
-                update_fields=["latency_ms"],
-            )
         for key in keys:
             _succeeded(states, key, now)
         rolled.extend(app.pk for app, _, _ in members)
@@ -268,7 +258,25 @@ def poll_replication(applications, states, now, report: CycleReport) -> None:
         for (app_id, src, dst), series in points.items():
             report.lags[(slugs[app_id], src, dst)] = series[-1] if series else None
     if rolled:
-        refresh_rollups(sorted(set(rolled)), oldest)
+        try:
+            refresh_rollups(sorted(set(rolled)), oldest)
+        except Exception:  # sparklines lag one cycle; the samples themselves are stored
+            log.exception("refreshing replication rollups failed")
+
+
+def store_replication(points: dict) -> None:
+    rows = [
+        ReplicationSample(application_id=app_id, source=src, receiving=dst, at=_minute(at),
+                          latency_ms=value)
+        for (app_id, src, dst), series in points.items()
+        for at, value in series
+    ]
+    if rows:
+        ReplicationSample.objects.bulk_create(
+            rows, update_conflicts=True,
+            unique_fields=["application", "source", "receiving", "at"],
+            update_fields=["latency_ms"],
+        )
 
 
 def refresh_rollups(application_ids: list[int], since: datetime) -> None:
@@ -299,7 +307,7 @@ def poll_replicas(application, states, now, report: CycleReport) -> None:
         except Exception as exc:
             raise aws.AwsError.wrap(exc, service="dynamodb",
                                     region=application.main_region) from exc
-    except aws.AwsError as exc:
+    except Exception as exc:  # one source failing must not stop the cycle
         _failed(states, key, now, exc, report)
         return
     detail = {

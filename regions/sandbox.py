@@ -25,6 +25,33 @@ IN_SERVICE = (RegionState.ACTIVE, RegionState.PROVISIONING, RegionState.DRAINING
 BATCH = 500
 
 
+ZONE = "sandbox.meridian.test"
+
+
+def sandbox_zone_id() -> str:
+    """The sandbox hosted zone in the local AWS, created on first use."""
+    route53 = route53_budget.route53_client()
+    try:
+        for zone in route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]:
+            if zone["Name"].rstrip(".") == ZONE:
+                return zone["Id"].rsplit("/", 1)[-1]
+        answer = route53.create_hosted_zone(Name=ZONE, CallerReference=f"meridian-{ZONE}")
+    except Exception as exc:
+        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+    return answer["HostedZone"]["Id"].rsplit("/", 1)[-1]
+
+
+def form_defaults() -> dict:
+    """Sensible values for a new application in the sandbox, so a first try just works."""
+    defaults = {"domain_name": f"app.{ZONE}", "account_id": "123456789012",
+                "main_region": "us-east-1", "source": "sandbox"}
+    try:
+        defaults["hosted_zone_id"] = sandbox_zone_id()
+    except (aws.AwsError, route53_budget.Route53Busy):
+        pass
+    return defaults
+
+
 class SandboxOnly(Exception):
     """A sandbox action was asked for outside sandbox mode."""
 

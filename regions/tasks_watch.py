@@ -15,8 +15,10 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "meridian:poll_metrics:lock"
 
 
+# A cycle still queued when the next one is due is worthless: it expires first.
 @shared_task(name="regions.tasks.poll_metrics", acks_late=False, ignore_result=True,
-             soft_time_limit=120, time_limit=150)
+             soft_time_limit=120, time_limit=150,
+             expires=max(pollers.poll_interval() - 1, 1))
 def poll_metrics() -> dict:
     """One poll cycle; a cycle still running elsewhere makes this one step aside."""
     interval = pollers.poll_interval()

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import aws, permissions, services, watch
+from . import aws, permissions, sandbox, services, watch
 from .forms import ApplicationForm, AuditFilterForm, RegionAddForm, TokenForm
 from .models import ApiToken, Application, AuditEntry, Region, RegionState
 from .validators import region_choices
@@ -93,7 +93,8 @@ def application_detail(request, slug):
 @require_http_methods(["GET", "POST"])
 @role_required(permissions.ADMIN)
 def application_create(request):
-    form = ApplicationForm(request.POST if request.method == "POST" else None)
+    initial = sandbox.form_defaults() if settings.SANDBOX and request.method == "GET" else None
+    form = ApplicationForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items()}
         try:

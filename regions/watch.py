@@ -4,6 +4,7 @@ dashboard_context(application) -> context for templates/watch/_dashboard.html
 region_context(region)         -> context for templates/watch/_region_watch.html"""
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from django.db.models import Avg, OuterRef, Q, Subquery
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
 
 from . import aws, pollers, route53_budget
 from .models import Application, Region, RegionState
@@ -24,6 +26,8 @@ from .monitoring_models import (
     ReplicationSample,
 )
 from .sparklines import sparkline
+
+log = logging.getLogger(__name__)
 
 HOURS = 24
 # A reading older than this is history, not the current state.
@@ -216,9 +220,23 @@ def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> 
     return tile
 
 
+def _last_rollouts(application: Application) -> dict:
+    """Region id -> last rollout result, from the function named by WATCH_LAST_ROLLOUTS."""
+    path = getattr(settings, "WATCH_LAST_ROLLOUTS", "")
+    if not path:
+        return {}
+    try:
+        return import_string(path)(application) or {}
+    except Exception:  # the tiles must render even when the rollout summary cannot
+        log.exception("WATCH_LAST_ROLLOUTS %s failed", path)
+        return {}
+
+
 def tiles_context(application: Application, watch: Watch | None = None,
                   last_rollouts: dict | None = None) -> dict:
     watch = watch or Watch.load(application)
+    if last_rollouts is None:
+        last_rollouts = _last_rollouts(application)
     hours = _hours(watch.now)
     series = _health_series([r.pk for r in watch.regions], hours)
     replicas_source = watch.source(pollers.replicas_key(application))

@@ -158,3 +158,13 @@ def test_the_sandbox_command_injects_and_restores(sandbox_app, capsys):
     assert "ended outage" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No region eu-west-3"):
         call_command("sandbox", "outage", "eu-west-3")
+
+
+def test_the_new_application_form_is_prefilled_with_the_sandbox_zone(client, aws, settings,
+                                                                     admin_user):
+    settings.SANDBOX = True
+    client.force_login(admin_user)
+    html = client.get(reverse("regions:application_create")).content.decode()
+    zone_id = sandbox.sandbox_zone_id()
+    assert f'value="{zone_id}"' in html
+    assert 'value="app.sandbox.meridian.test"' in html

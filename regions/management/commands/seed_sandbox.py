@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from regions import aws, services
 from regions.models import Application, AuditSource, Source
+from regions.sandbox import ZONE, sandbox_zone_id
 
-ZONE = "sandbox.meridian.test"
 DEMO = {
     "slug": "demo",
     "name": "Demo (sandbox)",
@@ -17,19 +17,6 @@ DEMO = {
     "source": Source.SANDBOX,
 }
 DEMO_REPLICAS = ("eu-west-1", "ap-southeast-2")
-
-
-def sandbox_zone_id() -> str:
-    """The sandbox hosted zone in the local AWS, created on first use."""
-    route53 = aws.client("route53", "us-east-1")
-    try:
-        for zone in route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]:
-            if zone["Name"].rstrip(".") == ZONE:
-                return zone["Id"].rsplit("/", 1)[-1]
-        answer = route53.create_hosted_zone(Name=ZONE, CallerReference=f"meridian-{ZONE}")
-    except Exception as exc:
-        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
-    return answer["HostedZone"]["Id"].rsplit("/", 1)[-1]
 
 
 class Command(BaseCommand):
