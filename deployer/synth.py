@@ -125,7 +125,7 @@ def _checked_regions(what: str, codes) -> list[str]:
         try:
             validate_region_code(code)
         except ValidationError as exc:
-            raise SynthError("input", f"The {what} include {exc.messages[0]}") from None
+            raise SynthError("input", f"Cannot synthesize these {what}: {exc.messages[0]}") from None
     return list(codes)
 
 
@@ -225,8 +225,9 @@ def _app(application) -> _App:
         folder = Path(settings.BASE_DIR).joinpath(*module.split("."))
         if not (folder / "__main__.py").is_file():
             raise SynthError(
-                "input", f"The {application.get_source_display().lower()} ({module}) is not "
-                "installed in this control plane.",
+                "input",
+                f"{application.get_source_display()} ({module}) is not installed in this "
+                "control plane.",
             )
         digest = hashlib.sha256()
         for package in APP_PACKAGES[application.source]:
@@ -264,13 +265,16 @@ def _hash_files(root: Path, wanted: Callable[[Path], bool]) -> str:
             path = Path(folder, name)
             if not wanted(path) or not path.is_file():
                 continue
-            stat = path.stat()
             digest.update(str(path.relative_to(root)).encode() + b"\0")
-            if stat.st_size <= HASH_FILE_CAP and stat.st_size <= budget:
-                budget -= stat.st_size
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-            else:
-                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+            try:
+                stat = path.stat()
+                if stat.st_size <= HASH_FILE_CAP and stat.st_size <= budget:
+                    budget -= stat.st_size
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+                else:
+                    digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+            except OSError:  # gone or unreadable since the walk: it cannot be part of the app
+                digest.update(b"unreadable")
     return digest.hexdigest()
 
 
