@@ -168,8 +168,9 @@ def test_on_line_receives_each_line_while_the_app_is_still_running(three_regions
         (apps.parent / "go").touch()
 
     result = synth_application(three_regions, on_line=on_line, timeout=60)
-    assert seen[0] == ("stdout", "synthesizing 3 regions")
-    assert ("stdout", "done") in seen
+    assert [line for stream, line in seen if stream == "stdout"] == [
+        "synthesizing 3 regions", "done"
+    ]
     assert seen == result.lines
 
 
