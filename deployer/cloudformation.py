@@ -197,7 +197,14 @@ class Engine:
 
     def execution_status(self) -> str:
         described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
+        self._stack_id = described.get("StackId") or ""
         return described.get("ExecutionStatus", "")
+
+    def stack_id(self) -> str:
+        """The stack the change set belongs to, by id: a name can outlive a stack."""
+        if not getattr(self, "_stack_id", "") and self.d.change_set_id:
+            self.execution_status()
+        return getattr(self, "_stack_id", "") or self.d.stack_name
 
     def execute(self) -> None:
         """Execute exactly the reviewed change set, once."""
@@ -290,7 +297,7 @@ class Engine:
     def follow(self, deleting: bool = False) -> Outcome:
         """Write the stack's events into the log until it reaches a terminal status."""
         d = self.d
-        stack_ref = d.stack_name
+        stack_ref = d.stack_name if deleting else self.stack_id()
         seen = set(d.events.exclude(external_id="").values_list("external_id", flat=True))
         done: set[str] = set()
         changed = {c["logical_id"] for c in d.changes or []}
@@ -317,7 +324,7 @@ class Engine:
             if is_terminal(status) and status != "REVIEW_IN_PROGRESS" and settled:
                 if not stack and not deleting:
                     raise EngineError(f"Stack {d.stack_name} disappeared while it was deployed.")
-                return Outcome(status, self.failure_reason(stack), outputs_of(stack))
+                return Outcome(status, self.failure_reason(stack), self.outputs(stack))
             if not cancel_sent and self.should_cancel():
                 cancel_sent = True
                 if status == "UPDATE_IN_PROGRESS":
@@ -333,10 +340,30 @@ class Engine:
                              "following it to the end.", Level.WARNING)
             self.sleep()
 
+    def outputs(self, stack: dict | None) -> dict:
+        """The stack's outputs; where the endpoint reports none although the template declares
+        some (moto, for stacks made by change sets), literal and Ref outputs are resolved from
+        the stack's resources."""
+        found = outputs_of(stack)
+        declared = (self.d.template or {}).get("Outputs") or {}
+        if found or not stack or not declared or self.d.action == "destroy_region":
+            return found
+        answer = self.call("describe_stack_resources", StackName=stack["StackId"])
+        physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+                    for r in answer.get("StackResources") or []}
+        for key, output in declared.items():
+            value = output.get("Value")
+            if isinstance(value, str):
+                found[key] = value
+            elif isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in physical:
+                found[key] = physical[value["Ref"]]
+        return found
+
     def follow_once(self) -> None:
         """Write the events not yet in the log, without waiting for more."""
         seen = set(self.d.events.exclude(external_id="").values_list("external_id", flat=True))
-        for event in self.new_events(self.d.stack_name, seen):
+        ref = self.d.stack_name if self.d.action == "destroy_region" else self.stack_id()
+        for event in self.new_events(ref, seen):
             self.write_event(event)
 
     def write_event(self, event: dict) -> None:
@@ -375,7 +402,7 @@ class Engine:
                 return "not_executed", None
         if d.action != "destroy_region" and not d.change_set_id:
             return "not_executed", None
-        stack = self.describe_stack()
+        stack = self.describe_stack(None if d.action == "destroy_region" else self.stack_id())
         if stack is None:
             if d.action == "destroy_region" and d.executed_at:
                 return "finished", Outcome("DELETE_COMPLETE", "", {})
@@ -384,7 +411,7 @@ class Engine:
         if not is_terminal(status) or status == "REVIEW_IN_PROGRESS":
             return "in_progress", None
         return "finished", Outcome(status, stack.get("StackStatusReason") or "",
-                                   outputs_of(stack))
+                                   self.outputs(stack))
 
 
 def parse_change(change: dict) -> dict:

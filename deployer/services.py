@@ -497,8 +497,7 @@ def _run(d: Deployment) -> None:
             if not changed:
                 stack = engine.describe_stack()
                 outcome = Outcome(stack["StackStatus"] if stack else "", "",
-                                  {o["OutputKey"]: o.get("OutputValue", "")
-                                   for o in (stack or {}).get("Outputs") or []})
+                                  engine.outputs(stack))
                 settle(d, outcome, "No changes.")
                 return
             engine.execute()
