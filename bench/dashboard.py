@@ -112,14 +112,29 @@ def fill(application, days: float) -> None:
 
 
 def mark_polled(application) -> None:
+    """Poll states as the poller leaves them, with the latest reading of every pair."""
+    from django.db import connection
     from django.utils import timezone
 
     from regions import pollers
     from regions.monitoring_models import PollState
 
+    latest: dict[str, dict] = {}
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT DISTINCT ON (source, receiving) source, receiving, at, latency_ms
+            FROM regions_replicationsample WHERE application_id = %s
+              AND at >= now() - interval '10 minutes'
+            ORDER BY source, receiving, at DESC""", [application.pk])
+        for source, receiving, at, ms in cur.fetchall():
+            latest.setdefault(source, {})[receiving] = [at.isoformat(), ms]
     codes = list(application.regions.values_list("code", flat=True))
     for key in pollers.poll_keys(application, codes):
-        PollState.objects.update_or_create(key=key, defaults={"last_success_at": timezone.now()})
+        detail = {}
+        if key.startswith("replication:"):
+            detail = {"latest": latest.get(key.rsplit(":", 1)[1], {})}
+        PollState.objects.update_or_create(
+            key=key, defaults={"last_success_at": timezone.now(), "detail": detail})
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -233,6 +233,7 @@ def poll_replication(applications, states, now, report: CycleReport) -> None:
             receiving = [c for c in codes if c != source]
             groups[(source, application.role_arn)].append((application, source, receiving))
     rolled: list[int] = []
+    succeeded: dict[str, dict] = {}
     oldest = None
     for (source, _role), members in sorted(groups.items()):
         keys = [replication_key(app, source) for app, _, _ in members]
@@ -250,8 +251,12 @@ def poll_replication(applications, states, now, report: CycleReport) -> None:
             for key in keys:
                 _failed(states, key, now, exc, report)
             continue
-        for key in keys:
-            _succeeded(states, key, now)
+        for app, src, receiving in members:
+            key = replication_key(app, src)
+            succeeded[key] = {"latest": latest_readings(states.get(key), {
+                dst: points[(app.pk, src, dst)][-1] for dst in receiving
+                if points[(app.pk, src, dst)]
+            })}
         rolled.extend(app.pk for app, _, _ in members)
         oldest = start if oldest is None else min(oldest, start)
         slugs = {app.pk: app.slug for app, _, _ in members}
@@ -262,6 +267,21 @@ def poll_replication(applications, states, now, report: CycleReport) -> None:
             refresh_rollups(sorted(set(rolled)), oldest)
         except Exception:  # sparklines lag one cycle; the samples themselves are stored
             log.exception("refreshing replication rollups failed")
+    # Marked after the rollups: readers key cached sparklines on the last success time.
+    for key, detail in succeeded.items():
+        _succeeded(states, key, now, detail)
+
+
+def latest_readings(state: PollState | None, new: dict[str, tuple[datetime, float]]) -> dict:
+    """The newest reading per receiving region, kept across cycles that bring nothing new.
+
+    The dashboard reads these from the poll state it loads anyway, not from the samples."""
+    latest = dict((state.detail or {}).get("latest", {})) if state else {}
+    for receiving, (at, value) in new.items():
+        at = _minute(at).isoformat()
+        if receiving not in latest or latest[receiving][0] <= at:
+            latest[receiving] = [at, value]
+    return latest
 
 
 def store_replication(points: dict) -> None:

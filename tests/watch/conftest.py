@@ -139,3 +139,13 @@ def unreachable(monkeypatch):
 
     monkeypatch.setattr(aws, "client", client)
     return Blocker()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached sparklines from one test must not show in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,45 @@
+"""The poll_metrics task: routed to the polling queue, one cycle at a time."""
+
+import pytest
+
+from controlplane.celery import app
+from regions import route53_budget
+from regions.monitoring_models import PollState
+from regions.tasks_watch import LOCK_KEY, poll_metrics
+
+from .conftest import create_table, deploy_regions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lock():
+    conn = route53_budget.connection()
+    conn.delete(LOCK_KEY)
+    yield conn
+    conn.delete(LOCK_KEY)
+
+
+def test_it_is_routed_to_the_polling_queue_and_expires_before_the_next_cycle():
+    assert app.amqp.router.route({}, poll_metrics.name)["queue"].name == "polling"
+    assert 0 < poll_metrics.expires < 30
+
+
+def test_it_runs_a_cycle_when_no_other_cycle_holds_the_lock(watch_aws, application, admin_user,
+                                                            lock):
+    deploy_regions(application, ["us-east-1", "eu-west-1"], admin_user)
+    create_table(application)
+
+    summary = poll_metrics()
+
+    assert summary == {"calls": 4, "errors": [], "regions": 2, "pairs": 2}
+    assert PollState.objects.get(key="health").last_success_at is not None
+    assert not lock.exists(LOCK_KEY)
+
+
+def test_it_steps_aside_while_another_cycle_is_running(watch_aws, application, admin_user, lock):
+    deploy_regions(application, ["us-east-1"], admin_user)
+    lock.set(LOCK_KEY, "another worker", ex=60)
+
+    assert poll_metrics() == {"skipped": True}
+    assert not PollState.objects.exists()
