@@ -388,11 +388,11 @@ def reference_synth(tmp_path_factory):
     with override_settings(SYNTH_CACHE_DIR=cache):
         first = synth_application(application, regions=THREE)
         second = synth_application(application, regions=THREE)
-    return first, second
+    return first, second, cache
 
 
 def test_the_reference_app_synthesizes_three_regions_in_one_run(reference_synth):
-    result, _ = reference_synth
+    result, _, _ = reference_synth
     assert sorted(result.stacks) == sorted(THREE)
     for region, stack in result.stacks.items():
         assert stack.stack_name == f"orders-{region}"
@@ -403,6 +403,26 @@ def test_the_reference_app_synthesizes_three_regions_in_one_run(reference_synth)
 
 
 def test_the_reference_app_is_not_synthesized_again_for_an_unchanged_plan(reference_synth):
-    first, second = reference_synth
+    first, second, _ = reference_synth
     assert second.cached and second.key == first.key
     assert second.elapsed < 1
+
+
+def test_the_synth_command_writes_the_reference_apps_assembly(
+    reference_synth, three_regions, settings, tmp_path, capsys
+):
+    # Same inputs as the fixture's synth, derived from the inventory this time: a cache hit.
+    settings.SYNTH_CACHE_DIR = reference_synth[2]
+    out = tmp_path / "out"
+    call_command("synth", "orders", "--out", str(out))
+
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in printed[:3]] == [
+        ["us-east-1", "orders-us-east-1"],
+        ["ap-southeast-2", "orders-ap-southeast-2"],
+        ["eu-west-1", "orders-eu-west-1"],
+    ]
+    assert printed[3].startswith("Synthesized 3 stacks"), printed[3]
+    for code in THREE:
+        template = json.loads((out / f"orders-{code}.template.json").read_text())
+        assert "HealthCheckId" in template["Outputs"]
