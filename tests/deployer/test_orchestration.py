@@ -1,0 +1,214 @@
+"""Rollouts run by a real Celery worker on real Redis against a real moto server."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from deployer import services
+from deployer.models import Deployment, Rollout, Status
+from regions import aws
+from regions.models import RegionState
+from regions.services import Actor, add_region
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+WORKER_ENV = {
+    "DEPLOYER_TEMPLATES": "tests.deployer.conftest.templates",
+    "DEPLOY_POLL_INTERVAL": "0.1",
+    # moto finishes a stack at once; each deployment follows its stack this long instead.
+    "DEPLOY_FOLLOW_DELAY": "1.5",
+}
+
+
+def wait_for(rollout: Rollout, timeout: float = 120) -> Rollout:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rollout.refresh_from_db()
+        if rollout.is_finished:
+            return rollout
+        time.sleep(0.2)
+    raise AssertionError(f"rollout {rollout.pk} still {rollout.status}: "
+                         f"{list(rollout.deployments.values_list('step', 'status'))}")
+
+
+def in_inventory(application, *codes, state=RegionState.ACTIVE):
+    for code in codes:
+        add_region(application, code, Actor(None, "cli"))
+    application.regions.update(state=state)
+
+
+def steps(rollout):
+    return list(rollout.deployments.select_related("region").order_by("step"))
+
+
+def test_the_main_region_deploys_alone_then_the_others_run_in_parallel(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1", "ap-southeast-2", "us-west-2")
+    celery_worker_factory("deploys", **WORKER_ENV)
+
+    rollout = wait_for(services.deploy(application, operator))
+
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+    main, *others = steps(rollout)
+    assert (main.action, main.region.code) == ("update_main", "us-east-1")
+    assert sorted(d.region.code for d in others) == ["ap-southeast-2", "eu-west-1", "us-west-2"]
+    assert all(d.status == Status.SUCCEEDED for d in others)
+    # Nothing else starts before the main region has finished...
+    assert all(d.started_at >= main.finished_at for d in others)
+    # ...and the others overlap: each starts before any of them has finished.
+    assert max(d.started_at for d in others) < min(d.finished_at for d in others)
+    for d in others:
+        assert d.region.health_check_id == d.outputs["HealthCheckId"] != ""
+        assert d.events.filter(source="cloudformation", status="CREATE_COMPLETE").exists()
+
+
+def test_adding_two_regions_adds_one_replica_per_main_stack_update(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application)
+    add_region(application, "eu-west-1", Actor(operator))
+    add_region(application, "ap-southeast-2", Actor(operator))
+    celery_worker_factory("deploys", **WORKER_ENV)
+
+    rollout = wait_for(services.deploy(application, operator))
+
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+    done = steps(rollout)
+    assert [(d.action, d.region.code, d.replicas) for d in done] == [
+        ("update_main", "us-east-1", ["ap-southeast-2"]),
+        ("deploy_region", "ap-southeast-2", ["ap-southeast-2"]),
+        ("update_main", "us-east-1", ["ap-southeast-2", "eu-west-1"]),
+        ("deploy_region", "eu-west-1", ["ap-southeast-2", "eu-west-1"]),
+    ]
+    for before, after in zip(done, done[1:], strict=False):
+        assert after.started_at >= before.finished_at
+    assert all(d.status == Status.SUCCEEDED for d in done)
+    ssm = aws_client("ssm", "us-east-1")
+    assert ssm.get_parameter(Name="/orders/replicas")["Parameter"]["Value"] == (
+        "ap-southeast-2,eu-west-1")
+    states = dict(application.regions.values_list("code", "state"))
+    assert states == {"us-east-1": "active", "eu-west-1": "active", "ap-southeast-2": "active"}
+
+
+def aws_client(service, region):
+    return aws.client(service, region)
+
+
+def test_a_failed_region_leaves_the_others_intact(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1", "ap-northeast-1")
+    celery_worker_factory("deploys", DEPLOYER_TEST_FAILING_REGIONS="eu-west-1", **WORKER_ENV)
+
+    rollout = wait_for(services.deploy(application, operator))
+
+    assert rollout.status == Status.FAILED
+    by_region = {d.region.code: d for d in steps(rollout)}
+    assert by_region["us-east-1"].status == Status.SUCCEEDED
+    assert by_region["ap-northeast-1"].status == Status.SUCCEEDED
+    assert by_region["eu-west-1"].status == Status.FAILED
+    assert "Invalid Rest API Id" in by_region["eu-west-1"].explanation
+    assert "eu-west-1" in rollout.explanation
+    cfn = aws_client("cloudformation", "ap-northeast-1")
+    stack = cfn.describe_stacks(StackName="orders-ap-northeast-1")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_failed_main_region_stops_the_regions_that_depend_on_it(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1", "ap-northeast-1")
+    celery_worker_factory("deploys", DEPLOYER_TEST_FAILING_REGIONS="us-east-1", **WORKER_ENV)
+
+    rollout = wait_for(services.deploy(application, operator))
+
+    assert rollout.status == Status.FAILED
+    main, *others = steps(rollout)
+    assert main.status == Status.FAILED
+    assert [d.status for d in others] == [Status.CANCELLED, Status.CANCELLED]
+    assert all("Not run: step 0 (us-east-1) failed" in d.explanation for d in others)
+    assert all(d.executed_at is None for d in others)
+    cfn = aws_client("cloudformation", "eu-west-1")
+    # Its change set was created when the rollout was planned, and never executed.
+    stack = cfn.describe_stacks(StackName="orders-eu-west-1")["Stacks"][0]
+    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+
+
+def test_twenty_concurrent_deploys_start_exactly_one_rollout(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1")
+    celery_worker_factory("deploys", **WORKER_ENV)
+    started, conflicts, errors = [], [], []
+    barrier = threading.Barrier(20)
+
+    def request():
+        try:
+            barrier.wait()
+            started.append(services.deploy(application, operator).pk)
+        except services.Conflict as exc:
+            conflicts.append(exc.active_rollout_id)
+        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(started) == 1
+    assert len(conflicts) == 19
+    assert Rollout.objects.filter(application=application).count() == 1
+    assert {c for c in conflicts if c is not None} <= set(started)
+    rollout = wait_for(Rollout.objects.get(pk=started[0]))
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+
+
+def test_a_plan_waits_for_apply_and_then_runs_the_reviewed_change_sets(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1")
+    celery_worker_factory("deploys", **WORKER_ENV)
+
+    plan = wait_for_status(services.start_plan(application, operator), Status.PLANNED)
+    reviewed = {d.pk: d.change_set_id for d in plan.deployments.all()}
+    assert all(reviewed.values())
+    assert not aws_client("cloudformation", "eu-west-1").describe_stacks(
+        StackName="orders-eu-west-1")["Stacks"][0]["StackStatus"].endswith("COMPLETE")
+
+    rollout = wait_for(services.apply(plan, operator))
+
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+    assert {d.pk: d.change_set_id for d in rollout.deployments.all()} == reviewed
+    for d in rollout.deployments.select_related("region"):
+        cfn = aws_client("cloudformation", d.region.code)
+        described = cfn.describe_change_set(ChangeSetName=d.change_set_id)
+        assert described["ExecutionStatus"] == "EXECUTE_COMPLETE"
+
+
+def test_a_second_deploy_while_one_is_active_names_the_active_rollout(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application)
+    first = services.deploy(application, operator)
+
+    with pytest.raises(services.Conflict) as conflict:
+        services.deploy(application, operator)
+
+    assert conflict.value.active_rollout_id == first.pk
+    celery_worker_factory("deploys", **WORKER_ENV)
+    assert wait_for(first).status == Status.SUCCEEDED
+
+
+def wait_for_status(rollout, status, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rollout.refresh_from_db()
+        if rollout.status == status:
+            return rollout
+        if rollout.is_finished:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"rollout {rollout.pk} is {rollout.status}, not {status}: "
+                         f"{rollout.explanation} "
+                         f"{list(Deployment.objects.filter(rollout=rollout).values_list('status', 'explanation'))}")
