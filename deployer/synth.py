@@ -48,6 +48,8 @@ APP_PACKAGES = {
 RESULT_FILE = "synth.json"
 CACHE_FORMAT = 1
 LINE_TAIL = 12
+# How long output may stay open after the app exited (a child it left behind holds it).
+LINGER = 2.0
 
 # Only these reach the app: the control plane's own secrets (SECRET_KEY, DATABASE_URL, AWS
 # credentials) have no business in a synth, which needs no AWS access.
@@ -313,6 +315,7 @@ class _Run:
     outdir: Path
     proc: subprocess.Popen | None = None
     open_streams: int = 2
+    exited_at: float | None = None
     stderr_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
     stdout_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
 
@@ -363,6 +366,20 @@ def _kill(run: _Run) -> None:
             continue
 
 
+def _sweep_lingering(running: list[_Run]) -> None:
+    """Kill what an exited app left running in its group, so its output reaches end of file."""
+    now = time.monotonic()
+    for run in running:
+        if run.exited_at is None:
+            if run.proc.poll() is not None:
+                run.exited_at = now
+        elif now - run.exited_at > LINGER:
+            try:
+                os.killpg(run.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def _failure_message(slug: str, run: _Run, code: int) -> str:
     how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
     tail = list(run.stderr_tail) or list(run.stdout_tail)
@@ -403,8 +420,9 @@ def _run_all(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise timed_out(running[0])
+            _sweep_lingering(running)
             try:
-                run, stream, line = events.get(timeout=min(remaining, 1.0))
+                run, stream, line = events.get(timeout=min(remaining, 0.5))
             except queue.Empty:
                 continue
             if line is None:

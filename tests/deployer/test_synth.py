@@ -40,6 +40,19 @@ def runs(apps: Path) -> list[str]:
     return log.read_text().split() if log.exists() else []
 
 
+def assert_gone(pid_file: Path) -> None:
+    procs = []
+    for pid in map(int, pid_file.read_text().split()):
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    # A killed orphan may take a moment to go, and only its reaper can clear its zombie.
+    _, alive = psutil.wait_procs(procs, timeout=5)
+    survivors = [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    assert survivors == [], "processes survived the synth"
+
+
 def use_app(application, apps: Path, script: str, *flags: str):
     application.source = Source.COMMAND
     application.command = shlex.join([sys.executable, script, *flags])
@@ -195,16 +208,17 @@ def test_an_app_that_runs_past_the_timeout_is_stopped_with_its_children(three_re
     assert caught.value.kind == "timeout"
     assert caught.value.retryable
     assert "within 2 s" in str(caught.value)
-    procs = []
-    for pid in map(int, (apps.parent / "pids").read_text().split()):
-        try:
-            procs.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            pass
-    # A killed orphan may take a moment to go, and only its reaper can clear its zombie.
-    _, alive = psutil.wait_procs(procs, timeout=5)
-    survivors = [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE]
-    assert survivors == [], "processes survived the timeout"
+    assert_gone(apps.parent / "pids")
+
+
+def test_a_child_the_app_leaves_behind_neither_holds_up_the_synth_nor_survives_it(
+    three_regions, apps
+):
+    use_app(three_regions, apps, "lingering.py")
+    result = synth_application(three_regions, timeout=60)
+    assert sorted(result.stacks) == sorted(THREE)
+    assert result.elapsed < 20
+    assert_gone(apps.parent / "pids")
 
 
 def test_a_stack_without_health_check_id_is_a_contract_error_naming_the_stack(
