@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("regions.api_urls")),
     path("", include("regions.watch_urls")),
+    path("", include("deployer.urls")),
     path("", include("regions.urls")),
 ]

@@ -1,0 +1,144 @@
+"""Rollout pages: the rollout with every region side by side, live logs, and the buttons."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from regions import permissions
+from regions.models import Application
+from regions.services import Actor
+
+from . import services
+from .models import ACTIVE, Deployment, Rollout
+
+EVENTS_PER_FRAGMENT = 500
+
+
+def _require(user, check) -> None:
+    if not check(user):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def _get_rollout(pk: int) -> Rollout:
+    return get_object_or_404(Rollout.objects.select_related("application", "requested_by",
+                                                            "confirmed_by"), pk=pk)
+
+
+def _polling(rollout: Rollout) -> bool:
+    return rollout.status in ACTIVE
+
+
+def _rollout_context(request, rollout: Rollout) -> dict:
+    deployments = list(rollout.deployments.select_related("region").order_by("step"))
+    return {
+        "rollout": rollout,
+        "deployments": deployments,
+        "polling": _polling(rollout),
+        "can_operate": permissions.can_operate(request.user),
+    }
+
+
+@require_GET
+def rollout_detail(request, pk: int):
+    _require(request.user, permissions.can_view)
+    rollout = _get_rollout(pk)
+    context = _rollout_context(request, rollout)
+    for d in context["deployments"]:
+        d.lines = list(d.events.order_by("seq")[:EVENTS_PER_FRAGMENT])
+        d.last_seq = d.lines[-1].seq if d.lines else 0
+        d.tailing = context["polling"] and not d.is_finished
+    return render(request, "deployer/rollout_detail.html", context)
+
+
+@require_GET
+def rollout_status(request, pk: int):
+    """The header of the rollout page; it asks to be refreshed only while the rollout runs."""
+    _require(request.user, permissions.can_view)
+    rollout = _get_rollout(pk)
+    return render(request, "deployer/_rollout_status.html", _rollout_context(request, rollout))
+
+
+@require_GET
+def deployment_events(request, pk: int):
+    """Log lines after ?after=SEQ, then a sentinel that asks for the next ones while active."""
+    _require(request.user, permissions.can_view)
+    deployment = get_object_or_404(Deployment.objects.select_related("rollout"), pk=pk)
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        after = 0
+    lines = list(deployment.events.filter(seq__gt=after).order_by("seq")[:EVENTS_PER_FRAGMENT])
+    last_seq = lines[-1].seq if lines else after
+    tailing = len(lines) == EVENTS_PER_FRAGMENT or (
+        _polling(deployment.rollout) and not deployment.is_finished)
+    return render(request, "deployer/_events.html", {
+        "deployment": deployment, "lines": lines, "last_seq": last_seq, "tailing": tailing,
+    })
+
+
+@require_GET
+def rollout_list(request, slug: str):
+    _require(request.user, permissions.can_view)
+    application = get_object_or_404(Application, slug=slug)
+    page = Paginator(application.rollouts.select_related("requested_by"), 50).get_page(
+        request.GET.get("page"))
+    return render(request, "deployer/rollout_list.html", {
+        "application": application, "page": page,
+        "can_operate": permissions.can_operate(request.user),
+    })
+
+
+def _start(request, slug: str, start):
+    _require(request.user, permissions.can_operate)
+    application = get_object_or_404(Application, slug=slug)
+    try:
+        rollout = start(application, request.user, Actor.from_request(request))
+    except services.Conflict as exc:
+        messages.warning(request, f"{exc} Showing the active rollout.")
+        if exc.active_rollout_id:
+            return redirect("deployer:rollout_detail", exc.active_rollout_id)
+        return redirect("deployer:rollout_list", slug)
+    return redirect(rollout)
+
+
+@require_POST
+def application_plan(request, slug: str):
+    return _start(request, slug, services.start_plan)
+
+
+@require_POST
+def application_deploy(request, slug: str):
+    return _start(request, slug, services.deploy)
+
+
+def _act(request, pk: int, action, done: str):
+    _require(request.user, permissions.can_operate)
+    rollout = _get_rollout(pk)
+    try:
+        action(rollout, request.user, Actor.from_request(request))
+    except services.Conflict as exc:
+        messages.warning(request, str(exc))
+        if exc.active_rollout_id:
+            return redirect("deployer:rollout_detail", exc.active_rollout_id)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect(rollout)
+
+
+@require_POST
+def rollout_apply(request, pk: int):
+    return _act(request, pk, services.apply, "Applying the reviewed change sets.")
+
+
+@require_POST
+def rollout_confirm(request, pk: int):
+    return _act(request, pk, services.confirm, "Confirmed; applying the change sets.")
+
+
+@require_POST
+def rollout_cancel(request, pk: int):
+    return _act(request, pk, services.cancel, "Cancel requested.")
