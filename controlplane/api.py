@@ -43,6 +43,7 @@ api = NinjaAPI(
 )
 api.add_router("/v1/", regions_router)
 api.add_router("/v1/", "regions.watch_api.router")
+api.add_router("/v1/", "deployer.api.router")
 
 
 def error_response(request: HttpRequest, errors: dict, status: int) -> HttpResponse:

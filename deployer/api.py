@@ -1,0 +1,222 @@
+"""Rollouts over JSON: plan, apply, deploy, follow and cancel.
+
+A second deploy while one is active answers 409 with the active rollout's id."""
+
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from regions.api_auth import api_auth
+from regions.models import Application
+from regions.permissions import OPERATOR, VIEWER
+from regions.services import Actor, client_ip
+
+from . import services
+from .models import Deployment, DeploymentEvent, Rollout
+
+router = Router(tags=["rollouts"])
+
+MAX_EVENTS = 1000
+
+
+class ErrorOut(Schema):
+    errors: dict[str, list[str]]
+
+
+class ConflictOut(Schema):
+    errors: dict[str, list[str]]
+    active_rollout: int | None = Field(None, description="The rollout that is running.")
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut}
+
+
+class ChangeOut(Schema):
+    logical_id: str
+    type: str
+    action: str
+    replacement: bool | str
+    stateful_flag: bool
+
+
+class DeploymentOut(Schema):
+    id: int
+    step: int
+    region: str
+    action: str
+    replicas: list[str]
+    depends_on: list[int]
+    stack_name: str
+    change_set_id: str
+    change_set_name: str
+    status: str
+    explanation: str
+    changes: list[ChangeOut]
+    resources_total: int
+    resources_done: int
+    progress: int
+    outputs: dict
+    started_at: datetime | None
+    finished_at: datetime | None
+    elapsed: float | None
+
+
+class RolloutOut(Schema):
+    id: int
+    application: str
+    kind: str
+    status: str
+    explanation: str
+    needs_confirmation: bool
+    requested_by: str | None
+    confirmed_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    elapsed: float | None
+    url: str
+    deployments: list[DeploymentOut]
+
+
+class EventOut(Schema):
+    id: int
+    deployment: int
+    region: str
+    seq: int
+    created_at: datetime
+    source: str
+    level: str
+    resource: str
+    status: str
+    message: str
+
+
+class EventsOut(Schema):
+    events: list[EventOut]
+    after: int = Field(description="Pass this as ?after= to get the next events.")
+    active: bool = Field(description="False once the rollout has finished: stop polling.")
+
+
+class EventsQuery(Schema):
+    after: int = Field(0, ge=0, description="The `after` of the previous answer (event id).")
+
+
+def _actor(request) -> Actor:
+    return Actor(request.user, "api", client_ip(request))
+
+
+def _deployment_out(d: Deployment) -> dict:
+    return {
+        "id": d.pk, "step": d.step, "region": d.region.code, "action": d.action,
+        "replicas": d.replicas or [], "depends_on": [p.pk for p in d.depends_on.all()],
+        "stack_name": d.stack_name, "change_set_id": d.change_set_id,
+        "change_set_name": d.change_set_name, "status": d.status,
+        "explanation": d.explanation, "changes": d.changes or [],
+        "resources_total": d.resources_total, "resources_done": d.resources_done,
+        "progress": d.progress, "outputs": d.outputs or {}, "started_at": d.started_at,
+        "finished_at": d.finished_at, "elapsed": d.elapsed,
+    }
+
+
+def _rollout_out(pk: int) -> dict:
+    r = get_object_or_404(
+        Rollout.objects.select_related("application", "requested_by", "confirmed_by"), pk=pk)
+    deployments = r.deployments.select_related("region").prefetch_related("depends_on")
+    return {
+        "id": r.pk, "application": r.application.slug, "kind": r.kind, "status": r.status,
+        "explanation": r.explanation, "needs_confirmation": r.needs_confirmation,
+        "requested_by": r.requested_by.get_username() if r.requested_by else None,
+        "confirmed_by": r.confirmed_by.get_username() if r.confirmed_by else None,
+        "created_at": r.created_at, "started_at": r.started_at, "finished_at": r.finished_at,
+        "elapsed": r.elapsed, "url": r.get_absolute_url(),
+        "deployments": [_deployment_out(d) for d in deployments.order_by("step")],
+    }
+
+
+def _conflict(exc: services.Conflict):
+    return Status(409, {"errors": {"__all__": [str(exc)]}, "active_rollout": exc.active_rollout_id})
+
+
+def _not_allowed(exc: services.NotAllowed):
+    return Status(409, {"errors": {"__all__": [str(exc)]}, "active_rollout": None})
+
+
+def _start(request, slug: str, start):
+    application = get_object_or_404(Application, slug=slug)
+    try:
+        rollout = start(application, request.user, _actor(request))
+    except services.Conflict as exc:
+        return _conflict(exc)
+    return Status(201, _rollout_out(rollout.pk))
+
+
+@router.post("/applications/{slug}/plans", response={201: RolloutOut, **ERRORS},
+             auth=api_auth(OPERATOR))
+def plan_create(request, slug: str):
+    """Synthesize and create a change set in every region; nothing is executed."""
+    return _start(request, slug, services.start_plan)
+
+
+@router.post("/applications/{slug}/deploy", response={201: RolloutOut, **ERRORS},
+             auth=api_auth(OPERATOR))
+def deploy_create(request, slug: str):
+    """Plan and apply at once; stateful replacements or removals wait for confirmation."""
+    return _start(request, slug, services.deploy)
+
+
+def _act(request, pk: int, action):
+    rollout = get_object_or_404(Rollout.objects.select_related("application"), pk=pk)
+    try:
+        action(rollout, request.user, _actor(request))
+    except services.Conflict as exc:
+        return _conflict(exc)
+    except services.NotAllowed as exc:
+        return _not_allowed(exc)
+    return Status(200, _rollout_out(pk))
+
+
+@router.post("/plans/{pk}/apply", response={200: RolloutOut, **ERRORS}, auth=api_auth(OPERATOR))
+def plan_apply(request, pk: int):
+    """Execute the reviewed change sets: the main region first, then the others."""
+    return _act(request, pk, services.apply)
+
+
+@router.post("/rollouts/{pk}/confirm", response={200: RolloutOut, **ERRORS},
+             auth=api_auth(OPERATOR))
+def rollout_confirm(request, pk: int):
+    """Confirm a plan's stateful replacements or removals and apply it."""
+    return _act(request, pk, services.confirm)
+
+
+@router.post("/rollouts/{pk}/cancel", response={200: RolloutOut, **ERRORS},
+             auth=api_auth(OPERATOR))
+def rollout_cancel(request, pk: int):
+    return _act(request, pk, services.cancel)
+
+
+@router.get("/rollouts/{pk}", response={200: RolloutOut, **ERRORS}, auth=api_auth(VIEWER))
+def rollout_detail(request, pk: int):
+    """Status, every deployment with its reviewed changes, progress and outputs."""
+    return _rollout_out(pk)
+
+
+@router.get("/rollouts/{pk}/events", response={200: EventsOut, **ERRORS},
+            auth=api_auth(VIEWER))
+def rollout_events(request, pk: int, query: Query[EventsQuery]):
+    """The log of every deployment of the rollout, oldest first, after a cursor."""
+    rollout = get_object_or_404(Rollout, pk=pk)
+    events = list(
+        DeploymentEvent.objects.filter(deployment__rollout=rollout, pk__gt=query.after)
+        .select_related("deployment__region").order_by("pk")[:MAX_EVENTS]
+    )
+    return {
+        "events": [
+            {"id": e.pk, "deployment": e.deployment_id, "region": e.deployment.region.code,
+             "seq": e.seq, "created_at": e.created_at, "source": e.source, "level": e.level,
+             "resource": e.resource, "status": e.status, "message": e.message}
+            for e in events
+        ],
+        "after": events[-1].pk if events else query.after,
+        "active": rollout.is_active or len(events) == MAX_EVENTS,
+    }
