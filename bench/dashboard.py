@@ -142,12 +142,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(client, url: str, renders: int, htmx: bool) -> tuple[float, float]:
+def measure(client, url: str, renders: int, htmx: bool, cold: bool = False):
+    from django.core.cache import cache
+
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     for _ in range(3):
         assert client.get(url, **headers).status_code == 200
     timings = []
     for _ in range(renders):
+        if cold:
+            cache.clear()
         start = time.perf_counter()
         response = client.get(url, **headers)
         timings.append((time.perf_counter() - start) * 1000)
@@ -156,9 +160,12 @@ def measure(client, url: str, renders: int, htmx: bool) -> tuple[float, float]:
 
 
 def count_queries(client, url: str, htmx: bool) -> int:
+    """Queries of a request with nothing cached (the worst case)."""
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    cache.clear()
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     with CaptureQueriesContext(connection) as captured:
         client.get(url, **headers)
@@ -166,12 +173,14 @@ def count_queries(client, url: str, htmx: bool) -> int:
 
 
 def watch_queries(application) -> int:
+    from django.core.cache import cache
     from django.db import connection
     from django.template.loader import render_to_string
     from django.test.utils import CaptureQueriesContext
 
     from regions import watch
 
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         render_to_string("watch/_dashboard.html", watch.dashboard_context(application))
     return len(captured)
@@ -205,15 +214,17 @@ def dashboard_bench(args, codes: list[str]) -> list[str]:
     client = Client()
     client.force_login(user)
     lines.append("")
-    lines.append("| page | regions | p50 ms | p95 ms | SQL queries (request / watch) |")
+    lines.append("| page | regions | p50 ms | p95 ms | SQL queries, cold (request / watch) |")
     lines.append("|---|---|---|---|---|")
     for application in (small, large):
         n = application.regions.count()
-        for label, name, htmx in (("full dashboard page", "watch:dashboard", False),
-                                  ("tiles fragment", "watch:region_tiles", True),
-                                  ("matrix fragment", "watch:replication_matrix", True)):
+        for label, name, htmx, cold in (
+                ("full dashboard page", "watch:dashboard", False, False),
+                ("full dashboard page, nothing cached", "watch:dashboard", False, True),
+                ("tiles fragment", "watch:region_tiles", True, False),
+                ("matrix fragment", "watch:replication_matrix", True, False)):
             url = reverse(name, args=[application.slug])
-            p50, p95 = measure(client, url, args.renders, htmx)
+            p50, p95 = measure(client, url, args.renders, htmx, cold)
             total = count_queries(client, url, htmx)
             own = watch_queries(application) if label.startswith("full") else "–"
             lines.append(f"| {label} | {n} | {p50:.1f} | {p95:.1f} | {total} / {own} |")

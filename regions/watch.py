@@ -89,6 +89,26 @@ def _health_series(region_ids: list[int], hours: list[datetime]) -> dict[int, li
     return series
 
 
+def _version_key(name: str, watch: "Watch", versions: list, hours: list[datetime], ids) -> str:
+    version = max(versions).timestamp() if versions else 0
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    return f"watch:{name}:{watch.application.pk}:{version}:{hours[-1].timestamp()}:{digest}"
+
+
+def _health_series_cached(watch: "Watch", hours: list[datetime]) -> dict[int, list]:
+    """Health series change only when a health poll succeeds: cached under that time."""
+    source = watch.source(pollers.health_key(watch.application))
+    versions = [source.state.last_success_at] if (
+        source and source.state and source.state.last_success_at) else []
+    ids = [r.pk for r in watch.regions]
+    key = _version_key("health-series", watch, versions, hours, ids)
+    series = cache.get(key)
+    if series is None:
+        series = _health_series(ids, hours)
+        cache.set(key, series, timeout=max(watch.interval * 4, 120))
+    return series
+
+
 def _lag_series(application_id: int, hours: list[datetime], codes: set[str] | None = None):
     """Hourly average lag per pair over the last 24 h, from the rollups: one query."""
     series: dict[tuple[str, str], list] = {}
@@ -126,9 +146,7 @@ def _lag_sparks(application: Application, watch: "Watch", hours: list[datetime])
         s.state.last_success_at for s in watch.sources.values()
         if s.key.startswith("replication:") and s.state and s.state.last_success_at
     ]
-    version = max(successes).timestamp() if successes else 0
-    codes = hashlib.sha256(",".join(watch.codes).encode()).hexdigest()[:16]
-    key = f"watch:lag-sparks:{application.pk}:{version}:{hours[-1].timestamp()}:{codes}"
+    key = _version_key("lag-sparks", watch, successes, hours, watch.codes)
     sparks = cache.get(key)
     if sparks is None:
         sparks = {
@@ -264,7 +282,7 @@ def tiles_context(application: Application, watch: Watch | None = None,
     if last_rollouts is None:
         last_rollouts = _last_rollouts(application)
     hours = _hours(watch.now)
-    series = _health_series([r.pk for r in watch.regions], hours)
+    series = _health_series_cached(watch, hours)
     replicas_source = watch.source(pollers.replicas_key(application))
     replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
     tiles = [_tile(r, watch, series[r.pk], replicas) for r in watch.regions]

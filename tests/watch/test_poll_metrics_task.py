@@ -43,3 +43,25 @@ def test_it_steps_aside_while_another_cycle_is_running(watch_aws, application, a
 
     assert poll_metrics() == {"skipped": True}
     assert not PollState.objects.exists()
+
+
+@pytest.mark.slow
+def test_a_worker_on_the_polling_queue_runs_the_cycle(watch_aws, application, admin_user,
+                                                      celery_worker_factory):
+    import time
+
+    deploy_regions(application, ["us-east-1", "eu-west-1"], admin_user)
+    create_table(application)
+    celery_worker_factory("polling", AWS_ACCESS_KEY_ID="testing",
+                          AWS_SECRET_ACCESS_KEY="testing", AWS_MAX_ATTEMPTS=1)
+
+    poll_metrics.apply_async()
+
+    # The replica state is the last thing a cycle writes.
+    deadline = time.monotonic() + 60
+    while (time.monotonic() < deadline
+           and not PollState.objects.filter(key="replicas:orders").exists()):
+        time.sleep(0.2)
+    state = PollState.objects.get(key="health")
+    assert state.last_success_at is not None and not state.failing
+    assert PollState.objects.get(key="replicas:orders").detail["table_status"] == "ACTIVE"
