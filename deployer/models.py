@@ -102,6 +102,10 @@ class Rollout(Job):
         related_name="+",
     )
     kind = models.CharField(max_length=16, choices=RolloutKind, default=RolloutKind.PLAN)
+    only_region = models.CharField(
+        max_length=32, blank=True,
+        help_text="Limit the rollout to this region's steps (the inventory must not change).",
+    )
     synth_key = models.CharField(max_length=128, blank=True)
     needs_confirmation = models.BooleanField(default=False)
     confirmed_by = models.ForeignKey(

@@ -132,6 +132,18 @@ def plan_steps(application) -> list[StepSpec]:
     return specs
 
 
+def only(application, specs: list[StepSpec], code: str) -> list[StepSpec]:
+    """The steps of one region, when the rollout adds or removes no region."""
+    if application.regions.filter(state__in=[RegionState.PLANNED,
+                                             RegionState.DRAINING]).exists():
+        raise replica_plan.ReplicaStepError(
+            "Regions are being added or removed: deploy the whole application, not one region.")
+    kept = [s for s in specs if s.region == code]
+    if not kept:
+        raise replica_plan.ReplicaStepError(f"{code} is not a region of this application.")
+    return [StepSpec(s.action, s.region, s.replicas, ()) for s in kept]
+
+
 # -- starting ----------------------------------------------------------------------------------
 
 
@@ -140,7 +152,7 @@ def active_rollout(application) -> Rollout | None:
 
 
 def start_rollout(application, user, kind: str = RolloutKind.PLAN,
-                  actor: Actor | None = None) -> Rollout:
+                  actor: Actor | None = None, only_region: str = "") -> Rollout:
     """Create a rollout and queue its plan. Raises Conflict when one is active."""
     actor = actor or Actor(user)
     existing = active_rollout(application)
@@ -150,6 +162,7 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
         with transaction.atomic():
             rollout = Rollout.objects.create(
                 application=application, kind=kind, status=Status.QUEUED,
+                only_region=only_region,
                 requested_by=user if getattr(user, "is_authenticated", False) else None,
             )
             # A newer plan makes older unapplied ones stale.
@@ -198,6 +211,12 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     except replica_plan.ReplicaStepError as exc:
         rollout.finish(Status.ERROR, str(exc))
         return
+    if rollout.only_region:
+        try:
+            specs = only(application, specs, rollout.only_region)
+        except replica_plan.ReplicaStepError as exc:
+            rollout.finish(Status.ERROR, str(exc))
+            return
     if not specs:
         rollout.finish(Status.SUCCEEDED, "Nothing to deploy: the application has no regions.")
         return

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from deployer import services
@@ -212,3 +213,30 @@ def wait_for_status(rollout, status, timeout=60):
     raise AssertionError(f"rollout {rollout.pk} is {rollout.status}, not {status}: "
                          f"{rollout.explanation} "
                          f"{list(Deployment.objects.filter(rollout=rollout).values_list('status', 'explanation'))}")
+
+
+def test_the_deploy_command_prints_the_log_and_fails_when_a_region_fails(
+        aws, application, celery_worker_factory, capsys):
+    in_inventory(application, "eu-west-1")
+    celery_worker_factory("deploys", DEPLOYER_TEST_FAILING_REGIONS="eu-west-1", **WORKER_ENV)
+
+    with pytest.raises(CommandError, match="ended failed"):
+        call_command("deploy", "orders", "--wait", "--poll", "0.2")
+
+    out = capsys.readouterr().out
+    assert "[us-east-1]" in out and "cloudformation: CREATE_COMPLETE" in out
+    assert "[eu-west-1]" in out and "Invalid Rest API Id" in out
+
+
+def test_the_deploy_command_can_plan_one_region_only(
+        aws, application, celery_worker_factory, capsys):
+    in_inventory(application, "eu-west-1")
+    celery_worker_factory("deploys", **WORKER_ENV)
+
+    call_command("deploy", "orders", "--region", "eu-west-1", "--plan-only", "--wait",
+                 "--poll", "0.2")
+
+    rollout = Rollout.objects.get()
+    assert rollout.status == Status.PLANNED
+    assert [d.region.code for d in steps(rollout)] == ["eu-west-1"]
+    assert f"Rollout {rollout.pk} planned." in capsys.readouterr().out
