@@ -1,11 +1,11 @@
 """Benchmark of the synth service with the reference CDK app.
 
-    .venv/bin/python bench/synth.py [--app deployer.cdkapp]
+    .venv/bin/python bench/synth.py [--source reference|sandbox] [--repeat 3]
 
-Prints wall time and peak memory (resident set of the whole process tree the synth starts,
-sampled every 20 ms) for 1, 4, 8 and 16 regions in one synth, for 4 regions as 4 separate
-one-region synths, the ratio 16 regions / 1 region (goal <= 1.5) and the time of a cached
-re-plan (goal < 1 s). Needs no database: the application is an unsaved model instance, and
+Prints wall time, CPU time and peak memory (resident set of the whole process tree the synth
+starts, sampled every 20 ms) for 1, 4, 8 and 16 regions in one synth and for 4 regions as 4
+separate one-region synths, the fastest of --repeat rounds; then the ratio 16 regions /
+1 region (goal <= 1.5) and the time of a cached re-plan (goal < 1 s). Needs no database: the application is an unsaved model instance, and
 the cache lives in a temporary folder.
 """
 
