@@ -171,6 +171,31 @@ def test_an_app_that_reads_only_aws_region_runs_once_per_region_and_the_stacks_a
     assert "[eu-west-1] stack for eu-west-1" in lines
 
 
+def test_stacks_of_a_nested_assembly_without_environment_are_matched_by_their_names(
+    three_regions, apps
+):
+    use_app(three_regions, apps, "staged.py")
+    result = synth_application(three_regions)
+
+    assert sorted(result.stacks) == sorted(THREE)
+    stack = result.stacks["ap-southeast-2"]
+    assert stack.stack_name == "Prod-Api-ap-southeast-2"
+    assert stack.template_path == result.outdir / "assembly-Prod/Prod-Api-ap-southeast-2.template.json"
+    assert stack.template["Metadata"]["Context"]["regions"] == "us-east-1,ap-southeast-2,eu-west-1"
+    again = synth_application(three_regions)
+    assert again.cached and again.stacks == result.stacks
+
+
+def test_two_stacks_for_one_region_are_a_contract_error(three_regions, apps):
+    use_app(three_regions, apps, "all_regions.py", "--twice", "eu-west-1")
+    with pytest.raises(SynthError) as caught:
+        synth_application(three_regions)
+    assert caught.value.kind == "contract"
+    assert "2 stacks for region eu-west-1 (orders-eu-west-1, orders-eu-west-1-extra)" in str(
+        caught.value
+    )
+
+
 def test_on_line_receives_each_line_while_the_app_is_still_running(three_regions, apps):
     use_app(three_regions, apps, "all_regions.py", "--wait-for-go")
     seen = []

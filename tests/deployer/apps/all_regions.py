@@ -1,7 +1,7 @@
 """A test app that synthesizes every region in one run, from the `regions` context key.
 
 Flags: --skip-region R (no stack for R), --no-health-check R (R's stack lacks HealthCheckId),
---wait-for-go (print a line, then wait until the file ../go exists)."""
+--twice R (a second stack for R), --wait-for-go (print a line, then wait until the file ../go exists)."""
 
 import sys
 import time
@@ -31,6 +31,9 @@ def main(argv: list[str]) -> int:
         for region in regions
         if region != skip
     }
+    if "--twice" in argv:
+        region = argv[argv.index("--twice") + 1]
+        stacks[f"{ctx['app_name']}-{region}-extra"] = (region, template(region))
     write(stacks, ctx["account"])
     print("done", flush=True)
     return 0
