@@ -169,6 +169,8 @@ def test_an_app_that_reads_only_aws_region_runs_once_per_region_and_the_stacks_a
     templates = {a["properties"]["templateFile"] for a in manifest["artifacts"].values()}
     assert templates == {path.name for path in paths}
     assert "[eu-west-1] stack for eu-west-1" in lines
+    again = synth_application(three_regions)
+    assert again.cached and again.stacks == result.stacks and len(runs(apps)) == 3
 
 
 def test_stacks_of_a_nested_assembly_without_environment_are_matched_by_their_names(
