@@ -9,36 +9,34 @@ def sparkline(values: list[float | None], *, width: int = 96, height: int = 22,
               css_class: str = "spark") -> SafeString:
     """A line through `values` (None leaves a gap), scaled to [floor, ceiling]."""
     known = [v for v in values if v is not None]
-    title = f"<title>{escape(label)}</title>" if label else ""
+    label = escape(label)
+    head = (f'<svg class="{css_class}{"" if known else " spark-empty"}" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{label or "no data"}">' + (f"<title>{label}</title>" if label else ""))
     if not known:
-        return mark_safe(
-            f'<svg class="{css_class} spark-empty" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label or "no data")}">'
-            f'{title}<line x1="0" y1="{height - 1}" x2="{width}" y2="{height - 1}"/></svg>'
-        )
+        return mark_safe(f'{head}<line x1="0" y1="{height - 1}" x2="{width}" '
+                         f'y2="{height - 1}"/></svg>')
     top = ceiling if ceiling is not None else max(known)
     span = (top - floor) or 1.0
     step = width / max(len(values) - 1, 1)
-    inner = height - 2
-    parts: list[str] = []
-    pen_down = False
+    scale = (height - 2) / span
+    bottom = height - 1
+    # A dashboard has up to ~900 of these per render, so the loop stays plain.
+    parts = []
+    lone = []
+    previous = None
     for index, value in enumerate(values):
         if value is None:
-            pen_down = False
+            if previous is not None and (index < 2 or values[index - 2] is None):
+                lone.append(previous)
+            previous = None
             continue
-        x = index * step
-        y = 1 + inner - (min(max(value, floor), top) - floor) / span * inner
-        parts.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
-        pen_down = True
-    if len(known) == 1 or all(p.startswith("M") for p in parts):
-        # Lone points get a dot, or they would not show at all.
-        dots = "".join(
-            f'<circle cx="{p[1:].split()[0]}" cy="{p.split()[1]}" r="1.5"/>' for p in parts
-        )
-    else:
-        dots = ""
-    return mark_safe(
-        f'<svg class="{css_class}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">{title}'
-        f'<path d="{" ".join(parts)}"/>{dots}</svg>'
-    )
+        clipped = top if value > top else (floor if value < floor else value)
+        point = (index * step, bottom - (clipped - floor) * scale)
+        parts.append(f"{'L' if previous is not None else 'M'}{point[0]:.1f} {point[1]:.1f}")
+        previous = point
+    if previous is not None and (len(values) < 2 or values[-2] is None):
+        lone.append(previous)
+    # A point with no neighbour draws no line; a dot shows it.
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.5"/>' for x, y in lone)
+    return mark_safe(f'{head}<path d="{" ".join(parts)}"/>{dots}</svg>')
