@@ -75,7 +75,14 @@ def application_list(request):
 
 def _overview_extras(application: Application, user) -> dict:
     """What other parts of the product add to the overview, each through one small function."""
-    return {"dashboard_partial": "watch/_dashboard.html", **watch.dashboard_context(application)}
+    from deployer.summary import overview_context
+
+    rollouts = overview_context(application, user)
+    return {
+        "dashboard_partial": "watch/_dashboard.html",
+        **watch.dashboard_context(application, rollouts.get("last_results")),
+        **rollouts,
+    }
 
 
 @require_GET
@@ -85,7 +92,9 @@ def application_detail(request, slug):
     regions = list(
         application.regions.exclude(state=RegionState.REMOVED).order_by("role", "code")
     )
-    context = {"application": application, "regions": regions}
+    context = {"application": application, "regions": regions,
+               "deployed": any(r.state not in (RegionState.PLANNED, RegionState.REMOVED)
+                               for r in regions)}
     context.update(_overview_extras(application, request.user))
     return render(request, "regions/application_detail.html", context)
 

@@ -46,7 +46,7 @@ def test_an_operator_adds_a_region_deploys_watches_and_rehearses_an_outage(page,
     # One click deploys every region; the rollout page follows it live to the end.
     page.get_by_role("button", name="Deploy").click()
     expect(page).to_have_url(re.compile(r"/rollouts/\d+/"))
-    expect(page.locator("#rollout-status")).to_have_attribute(
+    expect(page.locator("#rollout-status > p > [data-status]")).to_have_attribute(
         "data-status", "succeeded", timeout=240_000
     )
     page.screenshot(path=str(SHOTS / "rollout.png"), full_page=True)
