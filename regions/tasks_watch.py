@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import pollers, route53_budget
+from . import pollers, route53_budget, watch
 from .monitoring_models import HealthSample, ReplicationRollup, ReplicationSample
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,13 @@ def poll_metrics() -> dict:
         log.info("poll_metrics: the previous cycle is still running; skipped")
         return {"skipped": True}
     try:
-        return pollers.poll_cycle().summary()
+        report = pollers.poll_cycle()
+        if watch.cache_is_shared():
+            try:
+                watch.warm(pollers.watched_applications())
+            except Exception:  # dashboards then compute the sparklines themselves
+                log.exception("poll_metrics: warming the dashboard cache failed")
+        return report.summary()
     finally:
         try:
             lock.release()

@@ -348,6 +348,21 @@ def matrix_context(application: Application, watch: Watch | None = None) -> dict
             "lag_warn_ms": warn, "lag_crit_ms": crit, "poll_interval": watch.interval}
 
 
+def cache_is_shared() -> bool:
+    """Whether a worker's cache entries reach the web processes (not per-process memory)."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def warm(applications) -> None:
+    """Compute the cached sparklines after a poll, so no dashboard request pays for them."""
+    for application in applications:
+        watch = Watch.load(application)
+        hours = _hours(watch.now)
+        _health_series_cached(watch, hours)
+        _lag_sparks(application, watch, hours)
+
+
 def dashboard_context(application: Application, last_rollouts: dict | None = None) -> dict:
     """Everything templates/watch/_dashboard.html needs (4 SQL queries, any region count).
 

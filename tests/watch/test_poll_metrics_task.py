@@ -65,3 +65,27 @@ def test_a_worker_on_the_polling_queue_runs_the_cycle(watch_aws, application, ad
     state = PollState.objects.get(key="health")
     assert state.last_success_at is not None and not state.failing
     assert PollState.objects.get(key="replicas:orders").detail["table_status"] == "ACTIVE"
+
+
+def test_with_a_shared_cache_the_cycle_leaves_the_sparklines_ready_for_the_dashboard(
+        watch_aws, application, admin_user, lock, settings):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from regions import watch
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": settings.TEST_REDIS_URL,
+                                   "KEY_PREFIX": "watch-tests"}}
+    cache.clear()
+    deploy_regions(application, ["us-east-1", "eu-west-1"], admin_user)
+    create_table(application)
+
+    poll_metrics()
+
+    with CaptureQueriesContext(connection) as captured:
+        watch.dashboard_context(application)
+    # The regions and the poll states; the series come from the cache.
+    assert len(captured) == 2
+    cache.clear()
