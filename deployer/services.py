@@ -238,6 +238,7 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
 
     for d in deployments:
         if d.status == Status.QUEUED:
+            Deployment.objects.filter(pk=d.pk).update(heartbeat_at=timezone.now())
             tasks.plan_deployment.delay_on_commit(d.pk)
 
 
@@ -682,7 +683,19 @@ def reap(now=None) -> list[str]:
             task = tasks.plan_deployment if d.rollout.applied_at is None else tasks.run_deployment
             task.delay(d.pk)
             done.append(f"deployment {d.pk}: queued again")
+    synth_cutoff = cutoff - timezone.timedelta(seconds=getattr(settings, "SYNTH_TIMEOUT", 600))
     for rollout in Rollout.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff):
+        never_sent = rollout.deployments.filter(status=Status.QUEUED, heartbeat_at=None)
+        if (rollout.applied_at is None and rollout.heartbeat_at < synth_cutoff
+                and never_sent.exists()):
+            # The planning worker died during the synth: its steps were never sent anywhere.
+            message = "The worker stopped while synthesizing the templates."
+            if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
+                    status=Status.ERROR, finished_at=now, explanation=message) == 1:
+                rollout.deployments.filter(status__in=[Status.QUEUED, Status.PLANNED]).update(
+                    status=Status.CANCELLED, finished_at=now, explanation=message)
+                done.append(f"rollout {rollout.pk}: error (worker lost while synthesizing)")
+            continue
         if rollout.deployments.filter(status__in=ACTIVE).exists():
             continue
         if rollout.applied_at is None and not rollout.deployments.exists():

@@ -11,7 +11,7 @@ from deployer import services
 from deployer.models import Deployment, Rollout, Status
 from regions import aws
 from regions.models import RegionState
-from regions.services import Actor, add_region
+from regions.services import Actor, add_region, remove_region
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -240,3 +240,40 @@ def test_the_deploy_command_can_plan_one_region_only(
     assert rollout.status == Status.PLANNED
     assert [d.region.code for d in steps(rollout)] == ["eu-west-1"]
     assert f"Rollout {rollout.pk} planned." in capsys.readouterr().out
+
+
+def test_removing_a_region_takes_its_stack_down_before_the_replica_after_confirmation(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, state=RegionState.PLANNED)
+    add_region(application, "eu-west-1", Actor(operator))
+    celery_worker_factory("deploys", **WORKER_ENV)
+    assert wait_for(services.deploy(application, operator)).status == Status.SUCCEEDED
+    remove_region(application, "eu-west-1", Actor(operator))
+
+    plan = wait_for_status(services.deploy(application, operator), Status.AWAITING_CONFIRMATION)
+    rollout = wait_for(services.confirm(plan, operator))
+
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+    assert [(d.action, d.region.code, d.replicas) for d in steps(rollout)] == [
+        ("destroy_region", "eu-west-1", ["eu-west-1"]),
+        ("update_main", "us-east-1", []),
+    ]
+    destroy, update = steps(rollout)
+    assert update.started_at >= destroy.finished_at
+    assert application.regions.get(code="eu-west-1").state == RegionState.REMOVED
+    cfn = aws_client("cloudformation", "eu-west-1")
+    assert cfn.describe_stacks()["Stacks"] == []
+    ssm = aws_client("ssm", "us-east-1")
+    assert ssm.get_parameter(Name="/orders/replicas")["Parameter"]["Value"] == "none"
+
+
+def test_a_rollout_refuses_to_remove_the_last_region_in_service(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, state=RegionState.DRAINING)
+    celery_worker_factory("deploys", **WORKER_ENV)
+
+    rollout = wait_for(services.deploy(application, operator))
+
+    assert rollout.status == Status.ERROR
+    assert "last region in service" in rollout.explanation
+    assert not rollout.deployments.exists()
