@@ -58,6 +58,7 @@ def test_the_main_region_deploys_alone_then_the_others_run_in_parallel(
     assert all(d.status == Status.SUCCEEDED for d in others)
     # Nothing else starts before the main region has finished...
     assert all(d.started_at >= main.finished_at for d in others)
+    assert main.events.filter(source="synth", message__contains="test synth of orders").exists()
     # ...and the others overlap: each starts before any of them has finished.
     assert max(d.started_at for d in others) < min(d.finished_at for d in others)
     for d in others:
@@ -277,3 +278,33 @@ def test_a_rollout_refuses_to_remove_the_last_region_in_service(
     assert rollout.status == Status.ERROR
     assert "last region in service" in rollout.explanation
     assert not rollout.deployments.exists()
+
+
+def test_cancel_lets_the_running_step_finish_truthfully_and_stops_the_rest(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1", "ap-northeast-1")
+    celery_worker_factory("deploys", **{**WORKER_ENV, "DEPLOY_FOLLOW_DELAY": "3"})
+    rollout = services.deploy(application, operator)
+    main = wait_for_executed(rollout, "us-east-1")
+
+    services.cancel(rollout, operator)
+
+    rollout = wait_for(rollout)
+    assert rollout.status == Status.CANCELLED
+    main.refresh_from_db()
+    # moto finishes at once, so there was nothing left to cancel: the step says it ran.
+    assert main.status == Status.SUCCEEDED
+    assert main.events.filter(message__contains="Cancel requested").exists()
+    others = [d for d in steps(rollout) if d.pk != main.pk]
+    assert [d.status for d in others] == [Status.CANCELLED, Status.CANCELLED]
+    assert all(d.executed_at is None for d in others)
+
+
+def wait_for_executed(rollout, code, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        d = rollout.deployments.filter(region__code=code, executed_at__isnull=False).first()
+        if d is not None:
+            return d
+        time.sleep(0.1)
+    raise AssertionError(f"{code} was not executed")
