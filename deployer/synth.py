@@ -38,7 +38,6 @@ from .node import node_bin_dir, node_path, node_version
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
 REQUIRED_OUTPUT = "HealthCheckId"
-OPTIONAL_OUTPUTS = ("ApiUrl", "RestApiId", "TableName")
 APP_MODULES = {Source.REFERENCE: "deployer.cdkapp", Source.SANDBOX: "deployer.sandboxapp"}
 # The packages whose sources make up each built-in app (the sandbox app reuses the reference's).
 APP_PACKAGES = {
