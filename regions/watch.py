@@ -220,8 +220,10 @@ class Watch:
     def load(cls, application: Application) -> "Watch":
         now = timezone.now()
         interval = pollers.poll_interval()
-        regions = list(_regions_with_latest_health(
-            application.regions.exclude(state=RegionState.REMOVED).order_by("-role", "code")))
+        regions = sorted(
+            _regions_with_latest_health(application.regions.exclude(state=RegionState.REMOVED)),
+            key=lambda r: (not r.is_main, r.code),  # the main region first, then by code
+        )
         watched = [r for r in regions if r.state not in pollers.UNWATCHED_STATES]
         codes = [r.code for r in watched]
         keys = pollers.poll_keys(application, codes)
