@@ -308,3 +308,29 @@ def wait_for_executed(rollout, code, timeout=60):
             return d
         time.sleep(0.1)
     raise AssertionError(f"{code} was not executed")
+
+
+def test_the_sandbox_app_is_synthesized_once_and_deployed_to_every_region(
+        aws, application, operator, celery_worker_factory):
+    zone = aws_client("route53", "us-east-1").create_hosted_zone(
+        Name="example.com", CallerReference="orchestration-test")["HostedZone"]["Id"]
+    application.__class__.objects.filter(pk=application.pk).update(
+        source="sandbox", hosted_zone_id=zone.rsplit("/", 1)[-1])
+    add_region(application, "eu-west-1", Actor(operator))
+    env = {k: v for k, v in WORKER_ENV.items() if k != "DEPLOYER_TEMPLATES"}
+    celery_worker_factory("deploys", **{**env, "DEPLOY_FOLLOW_DELAY": "0"})
+
+    rollout = wait_for(services.deploy(application, operator), timeout=300)
+
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+    assert rollout.synth_key
+    assert [(d.action, d.region.code) for d in steps(rollout)] == [
+        ("update_main", "us-east-1"), ("update_main", "us-east-1"),
+        ("deploy_region", "eu-west-1")]
+    for region in application.regions.all():
+        assert region.state == RegionState.ACTIVE
+        assert region.health_check_id
+    records = aws_client("route53", "us-east-1").list_resource_record_sets(
+        HostedZoneId=zone)["ResourceRecordSets"]
+    assert {r.get("Region") for r in records if r.get("SetIdentifier")} == {
+        "us-east-1", "eu-west-1"}
