@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 # Regions with nothing deployed, or nothing left, have no metrics to read.
 UNWATCHED_STATES = (RegionState.PLANNED, RegionState.REMOVED)
-# CloudWatch may still fill in the last few minutes; re-reading them is an idempotent upsert.
-MIN_LOOKBACK = timedelta(minutes=5)
+# CloudWatch may fill in recent minutes late; re-reading them is an idempotent upsert.
+MIN_LOOKBACK = timedelta(minutes=10)
 # Catching up after downtime stays under GetMetricData's 100,800 points per call.
 MAX_LOOKBACK = timedelta(hours=3)
 

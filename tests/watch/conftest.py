@@ -10,11 +10,22 @@ from regions.models import Application, Region, RegionState
 from regions.services import Actor, add_region, create_application
 from tests.conftest import APP_DATA
 
+_test_started: list[datetime] = []
+
 
 def minute(offset: int = 0) -> datetime:
-    """The start of the current minute, moved by `offset` minutes."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    return now + timedelta(minutes=offset)
+    """The start of the minute the test began in, moved by `offset` minutes.
+
+    Fixed per test, so a test that runs across a minute boundary still means the same minutes."""
+    start = _test_started[-1] if _test_started else datetime.now(UTC)
+    return start.replace(second=0, microsecond=0) + timedelta(minutes=offset)
+
+
+@pytest.fixture(autouse=True)
+def fixed_minutes():
+    _test_started.append(datetime.now(UTC))
+    yield
+    _test_started.clear()
 
 
 def boto(service: str, region: str = "us-east-1"):
