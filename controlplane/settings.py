@@ -81,6 +81,16 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Shared by every web and worker process (sparkline data, checker detail, rate budgets).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": envstr("CACHE_URL", envstr("REDIS_URL", "redis://127.0.0.1:6379/0")),
+        "KEY_PREFIX": "meridian",
+        "TIMEOUT": 300,
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -164,8 +174,13 @@ POLL_INTERVAL = envint("POLL_INTERVAL", 30)
 SAMPLE_RETENTION_DAYS = envint("SAMPLE_RETENTION_DAYS", 7)
 LAG_WARN_MS = envint("LAG_WARN_MS", 2000)
 LAG_CRIT_MS = envint("LAG_CRIT_MS", 10000)
+ROLLUP_RETENTION_DAYS = envint("ROLLUP_RETENTION_DAYS", 90)
 # Route 53 allows 5 requests/s per account, shared with CloudFormation's own calls.
 ROUTE53_RATE = envint("ROUTE53_RATE", 2)
+ROUTE53_BUDGET_WAIT = 2.0
+CHECKER_CACHE_SECONDS = envint("CHECKER_CACHE_SECONDS", 20)
+# Each region tile shows the result of the last rollout that touched it.
+WATCH_LAST_ROLLOUTS = "deployer.summary.last_results_by_region"
 
 CELERY_BEAT_SCHEDULE = {
     "poll-metrics": {
@@ -197,6 +212,9 @@ AWS_MAX_ATTEMPTS = envint("AWS_MAX_ATTEMPTS", 8)
 # Synth
 SYNTH_TIMEOUT = envint("SYNTH_TIMEOUT", 600)
 SYNTH_CACHE_DIR = Path(envstr("SYNTH_CACHE_DIR", str(VAR_DIR / "synth")))
+SYNTH_CACHE_KEEP = envint("SYNTH_CACHE_KEEP", 20)
+# One-region apps are synthesized once per region, this many at a time.
+SYNTH_PARALLEL = envint("SYNTH_PARALLEL", 2)
 
 # API
 NINJA_PAGINATION_PER_PAGE = 100

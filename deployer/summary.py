@@ -29,3 +29,26 @@ def overview_context(application, user) -> dict:
         "last_rollout": last_rollout(application),
         **rollout_buttons_context(application, user),
     }
+
+
+def last_results_by_region(application) -> dict[int, str]:
+    """Region id → how the newest deployment that touched it ended, for the dashboard tiles.
+
+    One query whatever the number of regions (DISTINCT ON would be PostgreSQL-only)."""
+    from django.db.models import Max
+
+    from .models import Deployment
+
+    newest = (
+        Deployment.objects.filter(region__application=application)
+        .values("region_id")
+        .annotate(newest=Max("pk"))
+        .values_list("newest", flat=True)
+    )
+    rows = Deployment.objects.filter(pk__in=newest)
+    results = {}
+    for deployment in rows:
+        when = deployment.finished_at or deployment.started_at or deployment.created_at
+        text = f"{deployment.get_status_display().lower()} (rollout {deployment.rollout_id}"
+        results[deployment.region_id] = text + (f", {when:%H:%M} UTC)" if when else ")")
+    return results

@@ -209,17 +209,33 @@ def record_health_changes(regions: list[Region], points: dict) -> None:
         )
     }
     changes = []
+    revised: list[tuple[int, datetime, bool]] = []
     for region in regions:
         since, healthy = known.get(region.pk, (None, None))
-        for at, value in points[(region.pk, "status")]:
+        for at, value in sorted(points[(region.pk, "status")]):
             at = _minute(at)
-            if since is not None and at <= since:
+            if since is not None and at < since:
                 continue
             now_healthy = value >= 0.5
+            if since is not None and at == since:
+                # A later datapoint revised the minute of the last change (Minimum fell to 0).
+                if now_healthy != healthy:
+                    revised.append((region.pk, at, now_healthy))
+                    healthy = now_healthy
+                continue
             if healthy is None or now_healthy != healthy:
                 changes.append(HealthChange(region=region, at=at, healthy=now_healthy,
                                             previous=healthy))
                 since, healthy = at, now_healthy
+    for region_id, at, now_healthy in revised:
+        change = HealthChange.objects.filter(region_id=region_id, at=at).first()
+        if change is None:
+            continue
+        if change.previous is not None and change.previous == now_healthy:
+            change.delete()  # the flip was undone within its own minute
+        else:
+            change.healthy = now_healthy
+            change.save(update_fields=["healthy"])
     if changes:
         HealthChange.objects.bulk_create(changes, ignore_conflicts=True)
 

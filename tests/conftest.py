@@ -47,3 +47,11 @@ APP_DATA = {
 @pytest.fixture
 def application(admin_user):
     return create_application(dict(APP_DATA), Actor(admin_user, "cli"))
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

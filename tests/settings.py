@@ -39,3 +39,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": TEST_KEY_PREFIX,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": TEST_KEY_PREFIX}
+
+# Each test process keeps its own cache; tests clear it between tests.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

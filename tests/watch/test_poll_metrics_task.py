@@ -86,6 +86,6 @@ def test_with_a_shared_cache_the_cycle_leaves_the_sparklines_ready_for_the_dashb
 
     with CaptureQueriesContext(connection) as captured:
         watch.dashboard_context(application)
-    # The regions and the poll states; the series come from the cache.
-    assert len(captured) == 2
+    # The regions, the poll states and the last rollouts; the series come from the cache.
+    assert len(captured) == 3
     cache.clear()
