@@ -40,3 +40,16 @@ def can_operate(user) -> bool:
 
 def can_administer(user) -> bool:
     return has_role(user, ADMIN)
+
+
+def ensure_role_groups() -> None:
+    """Create the three role groups (and the admin group's model permissions) if missing."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+    admin = Group.objects.get(name=ADMIN)
+    if not admin.permissions.exists():
+        admin.permissions.set(
+            Permission.objects.filter(content_type__app_label__in=["regions", "deployer", "auth"])
+        )

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
+from regions.permissions import ensure_role_groups
 from regions.services import Actor, create_application
 
 pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.celery"]
@@ -8,6 +9,8 @@ pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.celery"]
 
 def make_user(username: str, role: str | None) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username + "-123!")
+    # A transactional test before this one may have flushed the groups the migrations made.
+    ensure_role_groups()
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user

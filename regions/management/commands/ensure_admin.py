@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from regions.permissions import ensure_role_groups
+
 
 class Command(BaseCommand):
     help = ("Make sure an admin user exists (for a first run). Prints the login; the generated "
@@ -16,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default=os.environ.get("MERIDIAN_ADMIN_USER", "admin"))
 
     def handle(self, *args, username, **options):
+        ensure_role_groups()
         User = get_user_model()
         path = Path(settings.VAR_DIR) / "admin-password"
         user = User.objects.filter(username=username).first()
