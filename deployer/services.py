@@ -342,6 +342,14 @@ def after_plan(rollout_id: int) -> None:
         return
     if any(d.status in ACTIVE for d in deployments):
         return
+    if rollout.cancel_requested_at is not None:
+        if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
+                status=Status.CANCELLED, finished_at=timezone.now(),
+                explanation="Cancelled while planning.") == 1:
+            rollout.deployments.filter(status=Status.PLANNED).update(
+                status=Status.CANCELLED, finished_at=timezone.now(),
+                explanation="Cancelled while planning.")
+        return
     broken = [d for d in deployments if d.status in (Status.ERROR, Status.FAILED)]
     if broken:
         message = "Planning failed: " + "; ".join(

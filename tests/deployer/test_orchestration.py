@@ -4,8 +4,9 @@ import threading
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from deployer import services
 from deployer.models import Deployment, Rollout, Status
@@ -334,3 +335,41 @@ def test_the_sandbox_app_is_synthesized_once_and_deployed_to_every_region(
         HostedZoneId=zone)["ResourceRecordSets"]
     assert {r.get("Region") for r in records if r.get("SetIdentifier")} == {
         "us-east-1", "eu-west-1"}
+
+
+def test_the_database_allows_one_active_deployment_per_region(application):
+    rollout = Rollout.objects.create(application=application, status=Status.RUNNING)
+    region = application.regions.get()
+    Deployment.objects.create(rollout=rollout, region=region, step=0, action="update_main",
+                              stack_name="s", status=Status.RUNNING)
+
+    second = Deployment(rollout=rollout, region=region, step=1, action="update_main",
+                        stack_name="s", status=Status.QUEUED)
+
+    with pytest.raises(ValidationError, match="Another deployment to this region"):
+        second.validate_constraints()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
+    Deployment.objects.create(rollout=rollout, region=region, step=1, action="update_main",
+                              stack_name="s", status=Status.PLANNED)
+
+
+def test_the_database_allows_one_active_rollout_per_application(application):
+    Rollout.objects.create(application=application, status=Status.QUEUED)
+    Rollout.objects.create(application=application, status=Status.SUCCEEDED)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rollout.objects.create(application=application, status=Status.RUNNING)
+
+
+def test_a_cancel_while_planning_ends_the_rollout_cancelled(
+        aws, application, operator, celery_worker_factory):
+    in_inventory(application, "eu-west-1")
+    rollout = services.start_plan(application, operator)
+    services.cancel(rollout, operator)
+    celery_worker_factory("deploys", **WORKER_ENV)
+
+    rollout = wait_for(rollout)
+
+    assert rollout.status == Status.CANCELLED
+    assert not rollout.deployments.exists()
