@@ -270,7 +270,6 @@ def synthesize(rollout: Rollout, deployments: list[Deployment]) -> None:
     source = template_source()
     first = deployments[0]
     application = rollout.application
-    regions = sorted({d.region.code for d in deployments})
     groups: dict[tuple, list[Deployment]] = {}
     for d in deployments:
         if d.action == Action.DESTROY_REGION:
@@ -282,7 +281,8 @@ def synthesize(rollout: Rollout, deployments: list[Deployment]) -> None:
     keys = []
     for group, members in groups.items():
         replicas = final if group == ("final",) else group
-        wanted = sorted({d.region.code for d in members}) if group != ("final",) else regions
+        # The regional stacks are synthesized with the main region the app contract expects.
+        wanted = sorted({d.region.code for d in members} | {application.main_region})
 
         def on_line(stream, line):
             first.log(line, source=EventSource.SYNTH,
