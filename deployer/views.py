@@ -36,6 +36,8 @@ def _rollout_context(request, rollout: Rollout) -> dict:
         "rollout": rollout,
         "deployments": deployments,
         "polling": _polling(rollout),
+        # Steps and their change sets appear while planning: the cards refresh until then.
+        "planning": _polling(rollout) and rollout.applied_at is None,
         "can_operate": permissions.can_operate(request.user),
     }
 

@@ -202,3 +202,16 @@ def test_the_overview_partial_shows_the_last_rollout_and_buttons_for_operators(
         html = render_to_string(context["rollouts_partial"], context, request=rf.get("/"))
         assert f"rollout {rollout.pk}</a>" in html
         assert ("Deploy</button>" in html) is buttons
+
+
+def test_the_cards_refresh_while_planning_and_stop_once_applying(client, viewer, application):
+    rollout = Rollout.objects.create(application=application, status=Status.RUNNING)
+    client.force_login(viewer)
+    cards = 'hx-select="#deployments"'
+
+    planning = client.get(url("rollout_detail", rollout.pk)).content.decode()
+    Rollout.objects.filter(pk=rollout.pk).update(applied_at=timezone.now())
+    applying = client.get(url("rollout_detail", rollout.pk)).content.decode()
+
+    assert cards in planning
+    assert cards not in applying
