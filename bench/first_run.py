@@ -8,7 +8,7 @@
 2. Stops it (Ctrl-C) and times a second `make run` in the same clone until the login page
    answers: the *set-up* figure.
 3. Deploys the seeded three-region demo application through the JSON API and samples the
-   resident memory of the whole process group (the supervisor, broker, local AWS, web
+   resident memory of the whole process tree (the supervisor, broker, local AWS, web
    server, workers and beat, and the synth's Python and Node) every 100 ms until the
    rollout ends, and prints the peak.
 """
@@ -71,15 +71,21 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def group_rss(pgid: int) -> int:
+def group_rss(pid: int) -> int:
+    """Resident memory of `make run` and every process below it (each service runs in its own
+    session so Ctrl-C reaches it through the supervisor; a process group would miss them)."""
     import psutil
 
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
     total = 0
-    for proc in psutil.process_iter(["pid"]):
+    for proc in procs:
         try:
-            if os.getpgid(proc.pid) == pgid:
-                total += proc.memory_info().rss
-        except (ProcessLookupError, psutil.Error, PermissionError):
+            total += proc.memory_info().rss
+        except psutil.Error:
             continue
     return total
 
