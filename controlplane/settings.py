@@ -167,6 +167,10 @@ CELERY_TASK_ROUTES = {
     "regions.tasks.emit_sandbox_metrics": {"queue": "polling"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A running deployment refreshes its heartbeat every poll; the reaper settles those whose
+# heartbeat is older than this, from CloudFormation's own stack status.
+DEPLOY_HEARTBEAT_TIMEOUT = envint("DEPLOY_HEARTBEAT_TIMEOUT", 300)
+DEPLOY_POLL_INTERVAL = envint("DEPLOY_POLL_INTERVAL", 5)
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Watching (DESIGN §4)
@@ -188,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": POLL_INTERVAL,
         # A run that waited past the next one's start is dropped, so a backlog never piles up.
         "options": {"expires": max(POLL_INTERVAL - 2, 1)},
+    },
+    "reap-deployments": {
+        "task": "deployer.tasks.reap_deployments",
+        "schedule": 60,
+        "options": {"expires": 55},
     },
     "prune-samples": {
         "task": "regions.tasks.prune_samples",

@@ -93,7 +93,7 @@ def test_it_deletes_an_application_with_only_planned_regions(admin_api, applicat
     assert response.status_code == 204
     assert not Application.objects.exists()
     entry = AuditEntry.objects.get(action="application.delete")
-    assert (entry.source, entry.application_slug, entry.before["slug"]) == ("api", "", "orders")
+    assert (entry.source, entry.application_slug, entry.before["slug"]) == ("api", "orders", "orders")
 
 
 def test_it_refuses_to_delete_an_application_with_deployed_regions(admin_api, application):
