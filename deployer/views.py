@@ -37,7 +37,7 @@ def _rollout_context(request, rollout: Rollout) -> dict:
         "deployments": deployments,
         "polling": _polling(rollout),
         # Steps and their change sets appear while planning: the cards refresh until then.
-        "planning": _polling(rollout) and rollout.applied_at is None,
+        "planning": _polling(rollout) and (rollout.applied_at is None or not deployments),
         "can_operate": permissions.can_operate(request.user),
     }
 

@@ -211,7 +211,12 @@ def test_the_cards_refresh_while_planning_and_stop_once_applying(client, viewer,
 
     planning = client.get(url("rollout_detail", rollout.pk)).content.decode()
     Rollout.objects.filter(pk=rollout.pk).update(applied_at=timezone.now())
+    # A one-click deploy is applied from the start: its cards refresh until its steps exist.
+    applied_without_steps = client.get(url("rollout_detail", rollout.pk)).content.decode()
+    Deployment.objects.create(rollout=rollout, region=application.regions.get(), step=0,
+                              action="update_main", stack_name="s", status=Status.QUEUED)
     applying = client.get(url("rollout_detail", rollout.pk)).content.decode()
 
     assert cards in planning
+    assert cards in applied_without_steps
     assert cards not in applying
