@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import envbool, envint, envlist, envstr
+from .env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("MERIDIAN_VAR_DIR", str(BASE_DIR / "var")))
@@ -169,8 +169,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A running deployment refreshes its heartbeat every poll; the reaper settles those whose
 # heartbeat is older than this, from CloudFormation's own stack status.
-DEPLOY_HEARTBEAT_TIMEOUT = envint("DEPLOY_HEARTBEAT_TIMEOUT", 300)
-DEPLOY_POLL_INTERVAL = envint("DEPLOY_POLL_INTERVAL", 5)
+DEPLOY_HEARTBEAT_TIMEOUT = envfloat("DEPLOY_HEARTBEAT_TIMEOUT", 300)
+DEPLOY_POLL_INTERVAL = envfloat("DEPLOY_POLL_INTERVAL", 5)
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Watching (DESIGN §4)

@@ -55,12 +55,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
-@admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    list_display = ("application", "code", "role", "state", "health_check_id", "updated_at")
-    list_filter = ("state", "role")
-    search_fields = ("application__slug", "code")
-    readonly_fields = [f.name for f in Region._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never changed here: regions change through the services, the audit never."""
 
     def has_add_permission(self, request):
         return False
@@ -72,22 +68,19 @@ class RegionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Region)
+class RegionAdmin(ReadOnlyAdmin):
+    list_display = ("application", "code", "role", "state", "health_check_id", "updated_at")
+    list_filter = ("state", "role")
+    search_fields = ("application__slug", "code")
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_name", "source", "action", "object_repr",
                     "application_slug")
     list_filter = ("source", "action")
     search_fields = ("actor_name", "object_repr", "application_slug")
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)

@@ -19,7 +19,7 @@ def variables_read_by_the_project() -> set[str]:
     for path in [*ROOT.glob("controlplane/*.py"), *ROOT.glob("regions/**/*.py"),
                  *ROOT.glob("deployer/*.py"), *ROOT.glob("deployer/management/**/*.py")]:
         text = path.read_text()
-        found |= set(re.findall(r'env(?:str|bool|int|list)\(\s*"([A-Z][A-Z0-9_]*)"', text))
+        found |= set(re.findall(r'env(?:str|bool|int|float|list)\(\s*"([A-Z][A-Z0-9_]*)"', text))
         found |= set(re.findall(r'os\.environ\.get\(\s*"([A-Z][A-Z0-9_]*)"', text))
         found |= set(re.findall(r'env\.get\(\s*"([A-Z][A-Z0-9_]*)"', text))
     return found

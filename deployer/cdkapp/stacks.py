@@ -39,19 +39,23 @@ def synthesizer() -> BootstraplessSynthesizer:
     return BootstraplessSynthesizer()
 
 
+def region_stack_props(inputs: Inputs, region: str, kind: str = "") -> dict:
+    """Name, environment and synthesizer every regional stack of the app contract shares."""
+    note = f"{kind}, " if kind else ""
+    return {
+        "stack_name": inputs.stack_name(region),
+        "env": Environment(account=inputs.account, region=region),
+        "synthesizer": synthesizer(),
+        "analytics_reporting": False,
+        "description": f"{inputs.app_name} in {region} ({note}main region {inputs.main_region})",
+    }
+
+
 class RegionStack(Stack):
     """Everything of the application in one region."""
 
     def __init__(self, scope: Construct, inputs: Inputs, region: str) -> None:
-        super().__init__(
-            scope,
-            inputs.stack_name(region),
-            stack_name=inputs.stack_name(region),
-            env=Environment(account=inputs.account, region=region),
-            synthesizer=synthesizer(),
-            analytics_reporting=False,
-            description=f"{inputs.app_name} in {region} (main region {inputs.main_region})",
-        )
+        super().__init__(scope, inputs.stack_name(region), **region_stack_props(inputs, region))
         table_arn = self.add_table(inputs)
         api = self.add_api(inputs, table_arn)
         health_check = self.add_dns(inputs, api)

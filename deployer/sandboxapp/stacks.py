@@ -5,13 +5,14 @@ Only L1 (Cfn*) resources: L2 constructs add resources moto's CloudFormation skip
 
 import zlib
 
-from aws_cdk import App, BootstraplessSynthesizer, CfnOutput, Environment, Stack
+from aws_cdk import App, CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from deployer.cdkapp.inputs import Inputs
+from deployer.cdkapp.stacks import region_stack_props
 
 # Documentation addresses (RFC 5737): the sandbox record must answer something, never a real host.
 SANDBOX_ADDRESS_PREFIX = "192.0.2."
@@ -30,16 +31,9 @@ class SandboxRegionStack(Stack):
     """One region of the sandbox application."""
 
     def __init__(self, scope: Construct, inputs: Inputs, region: str) -> None:
-        super().__init__(
-            scope,
-            inputs.stack_name(region),
-            stack_name=inputs.stack_name(region),
-            env=Environment(account=inputs.account, region=region),
-            # No bootstrap resources exist in moto; the template must stand alone.
-            synthesizer=BootstraplessSynthesizer(),
-            analytics_reporting=False,
-            description=f"{inputs.app_name} in {region} (sandbox, main region {inputs.main_region})",
-        )
+        # Bootstrapless, as the reference app: no bootstrap resources exist in moto either.
+        super().__init__(scope, inputs.stack_name(region),
+                         **region_stack_props(inputs, region, "sandbox"))
         host = sandbox_host(inputs, region)
         health_check = route53.CfnHealthCheck(
             self, "HealthCheck",
