@@ -42,14 +42,14 @@ def can_administer(user) -> bool:
     return has_role(user, ADMIN)
 
 
-def ensure_role_groups() -> None:
-    """Create the three role groups (and the admin group's model permissions) if missing."""
+def ensure_role_groups(**kwargs) -> None:
+    """Create the three role groups and give the admin group every permission of the
+    project's models and of users (also run after every migrate, for models added later)."""
     from django.contrib.auth.models import Group, Permission
 
     for name in ROLES:
         Group.objects.get_or_create(name=name)
     admin = Group.objects.get(name=ADMIN)
-    if not admin.permissions.exists():
-        admin.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["regions", "deployer", "auth"])
-        )
+    admin.permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["regions", "deployer", "auth"])
+    )
