@@ -160,3 +160,11 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def orders(watch_aws, application, admin_user):
+    """'orders' deployed in three regions, with its table in the main region."""
+    regions = deploy_regions(application, ["us-east-1", "eu-west-1", "ap-southeast-2"], admin_user)
+    create_table(application)
+    return application, {r.code: r for r in regions}

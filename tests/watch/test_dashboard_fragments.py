@@ -9,7 +9,6 @@ from django.urls import reverse
 from regions import pollers, watch
 
 from .conftest import (
-    create_table,
     deploy_regions,
     minute,
     publish_health,
@@ -18,13 +17,6 @@ from .conftest import (
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def orders(watch_aws, application, admin_user):
-    regions = deploy_regions(application, ["us-east-1", "eu-west-1", "ap-southeast-2"], admin_user)
-    create_table(application)
-    return application, {r.code: r for r in regions}
 
 
 def tile(html: str, code: str) -> str:

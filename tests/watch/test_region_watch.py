@@ -6,17 +6,10 @@ from django.urls import reverse
 
 from regions import pollers, route53_budget, watch
 
-from .conftest import create_table, deploy_regions, minute, publish_health, publish_lag
+from .conftest import minute, publish_health, publish_lag
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def orders(watch_aws, application, admin_user):
-    regions = deploy_regions(application, ["us-east-1", "eu-west-1", "ap-southeast-2"], admin_user)
-    create_table(application)
-    return application, {r.code: r for r in regions}
 
 
 @pytest.fixture
