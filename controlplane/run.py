@@ -186,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         run_step([*manage, "ensure_admin"], env)
         if sandbox and not args.no_seed:
             run_step([*manage, "seed_sandbox"], env)
+        if sandbox:
+            # The emulator starts empty: what the database says is deployed is deployed again.
+            run_step([*manage, "restore_sandbox"], env)
 
         group.start("web", [
             PY, "-m", "gunicorn", "controlplane.wsgi:application",
@@ -193,10 +196,13 @@ def main(argv: list[str] | None = None) -> int:
             "--access-logfile", "-", "--graceful-timeout", "5",
         ], env)
         celery = [PY, "-m", "celery", "-A", "controlplane"]
+        # Two workers on one machine need no gossip or mingle (broadcasts the private broker
+        # handles poorly at start-up).
+        quiet = ["--without-gossip", "--without-mingle", "--loglevel", "INFO"]
         group.start("deploys", [*celery, "worker", "-Q", "deploys", "--pool", "threads",
-                                "--concurrency", "8", "-n", "deploys@%h", "--loglevel", "INFO"], env)
+                                "--concurrency", "8", "-n", "deploys@%h", *quiet], env)
         group.start("polling", [*celery, "worker", "-Q", "polling,default", "--pool", "threads",
-                                "--concurrency", "4", "-n", "polling@%h", "--loglevel", "INFO"], env)
+                                "--concurrency", "4", "-n", "polling@%h", *quiet], env)
         group.start("beat", [*celery, "beat", "--loglevel", "INFO",
                              "--schedule", str(var_dir / "celerybeat-schedule")], env)
         url = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}/"

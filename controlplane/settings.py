@@ -167,6 +167,9 @@ CELERY_TASK_ROUTES = {
     "regions.tasks.emit_sandbox_metrics": {"queue": "polling"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task running when the broker connection drops is cancelled and delivered again; deploy
+# tasks claim their row first and the reaper resumes following, so nothing runs twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A running deployment refreshes its heartbeat every poll; the reaper settles those whose
 # heartbeat is older than this, from CloudFormation's own stack status.
 DEPLOY_HEARTBEAT_TIMEOUT = envfloat("DEPLOY_HEARTBEAT_TIMEOUT", 300)

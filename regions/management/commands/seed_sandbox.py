@@ -41,9 +41,17 @@ class Command(BaseCommand):
                     services.add_region(application, code, actor)
                 self.stdout.write(f"Created the demo application {application.slug!r} with "
                                   f"regions {DEMO['main_region']}, {', '.join(DEMO_REPLICAS)}.")
-            elif application.hosted_zone_id != zone_id:
-                # The local AWS starts empty each time; point the demo at today's zone.
-                services.update_application(application, {"hosted_zone_id": zone_id}, actor)
-                self.stdout.write(f"The demo application now uses sandbox zone {zone_id}.")
+            # The local AWS starts empty each time: point applications in the sandbox zone
+            # at today's zone before their stacks are recreated.
+            stale = Application.objects.filter(domain_name__endswith=f".{ZONE}").exclude(
+                hosted_zone_id=zone_id)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
+        for other in stale:
+            try:
+                services.update_application(other, {"hosted_zone_id": zone_id}, actor)
+            except ValidationError as exc:
+                self.stderr.write(f"{other.slug}: cannot move it to zone {zone_id}: "
+                                  f"{' '.join(exc.messages)}")
+                continue
+            self.stdout.write(f"{other.slug} now uses sandbox zone {zone_id}.")
