@@ -284,7 +284,9 @@ class AuditEntry(models.Model):
         before = self.before or {}
         after = self.after or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+        # An empty value and a missing one read the same to a person: no change to show.
+        return [(k, before.get(k), after.get(k)) for k in keys
+                if (before.get(k) or None) != (after.get(k) or None)]
 
 
 class ApiToken(models.Model):

@@ -171,3 +171,8 @@ def test_the_services_refuse_null_characters_that_postgresql_cannot_store(admin_
         create_application({**APP_DATA, "name": "bad\x00name"}, Actor(admin_user, "cli"))
     assert "name" in caught.value.message_dict
     assert not Application.objects.exists()
+
+
+def test_the_audit_shows_only_values_that_changed():
+    entry = AuditEntry(before=None, after={"code": "eu-west-1", "api_url": "", "state": "planned"})
+    assert entry.changes() == [("code", None, "eu-west-1"), ("state", None, "planned")]
