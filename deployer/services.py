@@ -634,7 +634,13 @@ def region_finished(d: Deployment) -> None:
                 set_region_state(region, RegionState.ACTIVE, _system(), **fields)
                 return
         if fields:
+            before = region.audit_snapshot()
             Region.objects.filter(pk=region.pk).update(updated_at=timezone.now(), **fields)
+            region.refresh_from_db()
+            if region.audit_snapshot() != before:
+                # New stack outputs (a replaced health check, say) are part of the history.
+                record(_system(), "region.outputs", region, application=region.application,
+                       before=before, after=region.audit_snapshot())
     elif d.status in (Status.FAILED, Status.ERROR) and region.state == RegionState.PROVISIONING:
         set_region_state(region, RegionState.FAILED, _system(), **fields)
 
