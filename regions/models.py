@@ -111,9 +111,6 @@ class Application(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def live_regions(self):
-        return self.regions.exclude(state=RegionState.REMOVED)
-
     def audit_snapshot(self) -> dict:
         return {field: getattr(self, field) for field in APPLICATION_FIELDS}
 
@@ -214,6 +211,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.slug}/{self.code}"
+
+    def save(self, *args, **kwargs):
+        if not self.stack_name:
+            self.stack_name = self.default_stack_name()
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

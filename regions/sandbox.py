@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from . import aws, route53_budget, services
-from .models import Application, FaultKind, Region, RegionState, SandboxFault
+from .models import FaultKind, Region, RegionState, SandboxFault
 
 # The eight Route 53 checker regions: shares of healthy checkers come in eighths.
 CHECKERS = 8
@@ -229,11 +229,3 @@ def refresh_soon() -> None:
         chain(emit_sandbox_metrics.si(), poll_metrics.si()).apply_async()
     except Exception:  # noqa: BLE001 - the periodic tasks will catch up; never fail the request
         pass
-
-
-def faults_by_region(application: Application) -> dict[int, list[str]]:
-    rows = SandboxFault.objects.filter(region__application=application)
-    found: dict[int, list[str]] = defaultdict(list)
-    for region_id, kind in rows.values_list("region_id", "kind"):
-        found[region_id].append(kind)
-    return found

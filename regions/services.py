@@ -109,7 +109,6 @@ def create_application(data: dict, actor: Actor) -> Application:
                 application=application,
                 code=application.main_region,
                 role=RegionRole.MAIN,
-                stack_name=f"{application.slug}-{application.main_region}",
             )
             main.full_clean(exclude=["application"])
             main.save()
@@ -161,7 +160,7 @@ def _move_main_region(application: Application, actor: Actor) -> None:
     region, created = Region.objects.get_or_create(
         application=application,
         code=application.main_region,
-        defaults={"role": RegionRole.MAIN, "stack_name": f"{application.slug}-{application.main_region}"},
+        defaults={"role": RegionRole.MAIN},
     )
     if not created:
         region.role = RegionRole.MAIN
@@ -223,9 +222,7 @@ def add_region(application: Application, code, actor: Actor) -> Region:
         record(actor, "region.add", existing, application=application, before=before,
                after=existing.audit_snapshot())
         return existing
-    region = Region(
-        application=application, code=code, role=role, stack_name=f"{application.slug}-{code}"
-    )
+    region = Region(application=application, code=code, role=role)
     try:
         with transaction.atomic():
             region.save()

@@ -77,11 +77,10 @@ def _overview_extras(application: Application, user) -> dict:
     """What other parts of the product add to the overview, each through one small function."""
     from deployer.summary import overview_context
 
-    rollouts = overview_context(application, user)
     return {
         "dashboard_partial": "watch/_dashboard.html",
-        **watch.dashboard_context(application, rollouts.get("last_results")),
-        **rollouts,
+        **watch.dashboard_context(application),
+        **overview_context(application, user),
     }
 
 
