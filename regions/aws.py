@@ -105,8 +105,29 @@ _assumed_lock = threading.Lock()
 _REFRESH_MARGIN = 300
 
 
+# A boto3 session loads the service models anew (~70 ms a client here, against ~5 ms from a
+# warm one); sessions are not safe to share between threads, so each thread keeps its own.
+_local = threading.local()
+
+
 def _base_session() -> boto3.session.Session:
-    return boto3.session.Session()
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = boto3.session.Session()
+    return session
+
+
+def _assumed_session(credentials: dict) -> boto3.session.Session:
+    sessions = getattr(_local, "assumed", None)
+    if sessions is None:
+        sessions = _local.assumed = {}
+    key = credentials["aws_access_key_id"]
+    session = sessions.get(key)
+    if session is None:
+        if len(sessions) >= 32:
+            sessions.clear()  # refreshed credentials leave old entries behind; keep it bounded
+        session = sessions[key] = boto3.session.Session(**credentials)
+    return session
 
 
 def endpoint_url() -> str | None:
@@ -144,7 +165,7 @@ def session_for(application=None) -> boto3.session.Session:
     role_arn = getattr(application, "role_arn", "") if application is not None else ""
     if role_arn:
         slug = getattr(application, "slug", "app")
-        return boto3.session.Session(**_assume(role_arn, f"meridian-{slug}"))
+        return _assumed_session(_assume(role_arn, f"meridian-{slug}"))
     return _base_session()
 
 
