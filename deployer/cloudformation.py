@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from regions import aws
 
-from .models import Deployment, EventSource, Level
+from .models import Action, Deployment, EventSource, Level
 
 STATEFUL_TYPES = frozenset(
     {
@@ -37,7 +37,6 @@ STATEFUL_TYPES = frozenset(
 # Removing a latency record takes the region out of DNS; replacing it is harmless.
 STATEFUL_ON_REMOVAL = frozenset({"AWS::Route53::RecordSet"})
 
-SUCCEEDED_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 FAILED_STATUSES = frozenset(
     {
         "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_FAILED",
@@ -91,7 +90,9 @@ class Engine:
     @property
     def cf(self):
         if self._cf is None:
-            self._cf = aws.client("cloudformation", self.region, self.application)
+            # call() retries with backoff and logs each retry; botocore must not retry too.
+            self._cf = aws.client("cloudformation", self.region, self.application,
+                                  retries={"mode": "standard", "max_attempts": 1})
         return self._cf
 
     def log(self, message: str, level: str = Level.INFO, **kwargs):
@@ -118,7 +119,7 @@ class Engine:
         try:
             answer = self.call("describe_stacks", StackName=name or self.d.stack_name)
         except aws.AwsError as exc:
-            if exc.code == "ValidationError" and "does not exist" in str(exc):
+            if stack_missing(exc):
                 return None
             raise
         stacks = answer.get("Stacks") or []
@@ -267,7 +268,7 @@ class Engine:
         try:
             answer = self.call("describe_stack_events", StackName=self.d.stack_name)
         except aws.AwsError as exc:
-            if "does not exist" in str(exc):
+            if stack_missing(exc):
                 return
             raise
         events = answer.get("StackEvents") or []
@@ -283,7 +284,7 @@ class Engine:
             try:
                 answer = self.call("describe_stack_events", **kwargs)
             except aws.AwsError as exc:
-                if "does not exist" in str(exc):
+                if stack_missing(exc):
                     return []
                 raise
             for event in answer.get("StackEvents") or []:
@@ -346,7 +347,7 @@ class Engine:
         the stack's resources."""
         found = outputs_of(stack)
         declared = (self.d.template or {}).get("Outputs") or {}
-        if found or not stack or not declared or self.d.action == "destroy_region":
+        if found or not stack or not declared or self.d.action == Action.DESTROY_REGION:
             return found
         answer = self.call("describe_stack_resources", StackName=stack["StackId"])
         physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
@@ -362,7 +363,7 @@ class Engine:
     def follow_once(self) -> None:
         """Write the events not yet in the log, without waiting for more."""
         seen = set(self.d.events.exclude(external_id="").values_list("external_id", flat=True))
-        ref = self.d.stack_name if self.d.action == "destroy_region" else self.stack_id()
+        ref = self.d.stack_name if self.d.action == Action.DESTROY_REGION else self.stack_id()
         for event in self.new_events(ref, seen):
             self.write_event(event)
 
@@ -391,20 +392,21 @@ class Engine:
 
         verdict is one of "not_executed", "in_progress", "finished", "missing"."""
         d = self.d
-        if d.action != "destroy_region" and d.change_set_id:
+        # execute() and delete() claim executed_at before they call AWS.
+        if d.executed_at is None:
+            return "not_executed", None
+        if d.action != Action.DESTROY_REGION and d.change_set_id:
             try:
                 execution = self.execution_status()
             except aws.AwsError as exc:
                 if exc.retryable:
                     raise
                 execution = ""
-            if execution == "AVAILABLE":
+            if execution == "AVAILABLE":  # claimed, then the worker died before the call
                 return "not_executed", None
-        if d.action != "destroy_region" and not d.change_set_id:
-            return "not_executed", None
-        stack = self.describe_stack(None if d.action == "destroy_region" else self.stack_id())
+        stack = self.describe_stack(None if d.action == Action.DESTROY_REGION else self.stack_id())
         if stack is None:
-            if d.action == "destroy_region" and d.executed_at:
+            if d.action == Action.DESTROY_REGION and d.executed_at:
                 return "finished", Outcome("DELETE_COMPLETE", "", {})
             return "missing", None
         status = stack["StackStatus"]
@@ -432,12 +434,15 @@ def parse_change(change: dict) -> dict:
     }
 
 
+def stack_missing(exc: aws.AwsError) -> bool:
+    """CloudFormation's way of saying a stack does not exist."""
+    return exc.code == "ValidationError" and "does not exist" in str(exc)
+
+
 def outputs_of(stack: dict | None) -> dict:
     if not stack:
         return {}
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
 
 
-def bump_heartbeat(deployment_id: int) -> None:
-    Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
 

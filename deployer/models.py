@@ -82,11 +82,6 @@ class Job(models.Model):
     def status_colour(self) -> str:
         return Status.colour(self.status)
 
-    def mark_running(self) -> None:
-        self.status = Status.RUNNING
-        self.started_at = self.started_at or timezone.now()
-        self.save(update_fields=["status", "started_at"])
-
     def finish(self, status: str, explanation: str = "") -> None:
         self.status = status
         self.finished_at = timezone.now()
@@ -206,12 +201,6 @@ class Deployment(Job):
     @property
     def stateful_changes(self) -> list[dict]:
         return [c for c in self.changes or [] if c.get("stateful_flag")]
-
-    def mark_running(self) -> None:
-        self.status = Status.RUNNING
-        self.started_at = self.started_at or timezone.now()
-        self.heartbeat_at = timezone.now()
-        self.save(update_fields=["status", "started_at", "heartbeat_at"])
 
     def log(self, message: str, *, source: str = "control_plane", level: str = "info",
             resource: str = "", status: str = "", external_id: str = "",

@@ -35,6 +35,7 @@ from .models import (
     RolloutKind,
     Status,
 )
+from .synth import SynthError
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +232,9 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
         for d in deployments:
             Deployment.objects.filter(pk=d.pk, status__in=[Status.QUEUED, Status.PLANNED]).update(
                 status=Status.CANCELLED, finished_at=timezone.now(), explanation=message)
-        rollout.finish(Status.ERROR if retry_can_help or not hasattr(exc, "kind")
-                       else Status.FAILED, message)
+        # The app ran and failed (or broke the contract): failed; anything else: error.
+        failed = isinstance(exc, SynthError) and not retry_can_help
+        rollout.finish(Status.FAILED if failed else Status.ERROR, message)
         return
     from . import tasks
 
@@ -337,7 +339,7 @@ def plan_deployment(deployment_id: int, task_id: str = "") -> None:
 def after_plan(rollout_id: int) -> None:
     """When every change set is ready: the rollout is planned (or waits for confirmation)."""
     rollout = Rollout.objects.get(pk=rollout_id)
-    deployments = list(rollout.deployments.all())
+    deployments = list(rollout.deployments.select_related("region"))
     if rollout.status != Status.RUNNING or rollout.applied_at is not None:
         return
     if any(d.status in ACTIVE for d in deployments):
@@ -402,21 +404,23 @@ def apply(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
     existing = active_rollout(rollout.application)
     if existing is not None and existing.pk != rollout.pk:
         raise Conflict(existing.pk)
+    rollout = begin_apply(rollout)
     record(actor or Actor(user), "rollout.apply", rollout, application=rollout.application)
-    return begin_apply(rollout)
+    return rollout
 
 
 def confirm(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
     """Confirm the stateful changes of a plan and apply it."""
     rollout.refresh_from_db()
-    if rollout.status not in (Status.AWAITING_CONFIRMATION, Status.PLANNED):
+    if not rollout.can_confirm:
         raise NotAllowed(f"Rollout {rollout.pk} is {rollout.get_status_display().lower()}; "
                          "there is nothing to confirm.")
     Rollout.objects.filter(pk=rollout.pk).update(
         confirmed_by=user if getattr(user, "is_authenticated", False) else None,
         confirmed_at=timezone.now())
+    rollout = begin_apply(rollout)
     record(actor or Actor(user), "rollout.confirm", rollout, application=rollout.application)
-    return begin_apply(rollout)
+    return rollout
 
 
 def advance(rollout_id: int) -> None:
@@ -523,10 +527,10 @@ def _run(d: Deployment) -> None:
             else:
                 changed = bool(d.changes)
             if not changed:
-                stack = engine.describe_stack()
-                outcome = Outcome(stack["StackStatus"] if stack else "", "",
-                                  engine.outputs(stack))
-                settle(d, outcome, "No changes.")
+                # Nothing runs, so the stack's status (maybe an earlier rollback) is not ours.
+                d.outputs = engine.outputs(engine.describe_stack())
+                d.save(update_fields=["outputs"])
+                finish_deployment(d, Status.SUCCEEDED, "No changes.")
                 return
             engine.execute()
             outcome = engine.follow()
@@ -690,7 +694,8 @@ def reap(now=None) -> list[str]:
             continue
         d = Deployment.objects.select_related("rollout__application", "region").get(pk=d.pk)
         done.append(reap_one(d, tasks))
-    for d in Deployment.objects.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff):
+    for d in Deployment.objects.select_related("rollout").filter(
+            status=Status.QUEUED, heartbeat_at__lt=cutoff):
         if Deployment.objects.filter(pk=d.pk, status=Status.QUEUED,
                                      heartbeat_at=d.heartbeat_at).update(heartbeat_at=now) == 1:
             # The claim in the task makes a second delivery harmless.

@@ -50,7 +50,9 @@ def rollout_detail(request, pk: int):
     for d in context["deployments"]:
         d.lines = list(d.events.order_by("seq")[:EVENTS_PER_FRAGMENT])
         d.last_seq = d.lines[-1].seq if d.lines else 0
-        d.tailing = context["polling"] and not d.is_finished
+        # A long log keeps paging even when the deployment is over (as deployment_events does).
+        d.tailing = len(d.lines) == EVENTS_PER_FRAGMENT or (
+            context["polling"] and not d.is_finished)
     return render(request, "deployer/rollout_detail.html", context)
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from deployer import services
+from deployer.cloudformation import stack_missing
 from deployer.services import DEPLOYED_STATES
 from regions import aws
 from regions.models import Application
@@ -17,7 +18,7 @@ def stack_exists(application, region) -> bool:
         stacks = client.describe_stacks(StackName=region.stack_name)["Stacks"]
     except Exception as exc:
         error = aws.AwsError.wrap(exc, service="cloudformation", region=region.code)
-        if error.code == "ValidationError" and "does not exist" in str(error):
+        if stack_missing(error):
             return False
         raise error from exc
     return any(s.get("StackStatus") != "DELETE_COMPLETE" for s in stacks)
