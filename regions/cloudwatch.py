@@ -81,10 +81,20 @@ def get_metric_data(
             except Exception as exc:
                 raise aws.AwsError.wrap(exc, service="cloudwatch", region=region) from exc
             for result in answer.get("MetricDataResults", []):
-                query = by_id.get(result["Id"])
+                status = result.get("StatusCode", "Complete")
+                if status in ("Forbidden", "InternalError"):
+                    # Not "no data": the metric could not be read, so its data goes stale.
+                    why = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+                    raise aws.AwsError(
+                        f"cloudwatch in {region}: {status} for {result.get('Label') or result.get('Id')}"
+                        + (f": {why}" if why else ""),
+                        code=status, retryable=status == "InternalError",
+                        service="cloudwatch", region=region)
+                query = by_id.get(result.get("Id"))
                 if query is None:
                     continue
-                points[query.key].extend(zip(result["Timestamps"], result["Values"], strict=False))
+                points[query.key].extend(
+                    zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
             token = answer.get("NextToken")
             if not token:
                 break

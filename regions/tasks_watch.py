@@ -22,8 +22,9 @@ LOCK_KEY = "meridian:poll_metrics:lock"
 def poll_metrics() -> dict:
     """One poll cycle; a cycle still running elsewhere makes this one step aside."""
     interval = pollers.poll_interval()
-    lock = route53_budget.connection().lock(LOCK_KEY, timeout=max(interval * 4, 120),
-                                            blocking=False)
+    # Held until the hard time limit has surely ended the cycle, so two never overlap.
+    lock = route53_budget.connection().lock(
+        LOCK_KEY, timeout=max(interval * 4, poll_metrics.time_limit + 30), blocking=False)
     if not lock.acquire(blocking=False):
         log.info("poll_metrics: the previous cycle is still running; skipped")
         return {"skipped": True}
@@ -46,7 +47,8 @@ def _delete_in_batches(queryset, batch: int) -> int:
     model = queryset.model
     deleted = 0
     while True:
-        ids = list(queryset.values_list("pk", flat=True)[:batch])
+        # No ordering: old rows are found through the `at` index, not the unique one.
+        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch])
         if not ids:
             return deleted
         deleted += model.objects.filter(pk__in=ids).delete()[0]

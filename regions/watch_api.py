@@ -53,7 +53,7 @@ class StatusOut(Schema):
 def application_status(request, slug: str):
     """Latest health of each region and latest replication lag of each pair (null: no data)."""
     application = get_object_or_404(Application, slug=slug)
-    context = watch.dashboard_context(application)
+    context = watch.dashboard_context(application, last_rollouts={})  # not part of the API
     regions = [
         {"code": t["code"], "role": t["region"].role, "state": t["region"].state,
          "health": t["health"], "percentage_healthy": t["percentage"], "at": t["at"],

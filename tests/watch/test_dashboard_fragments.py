@@ -171,15 +171,6 @@ def test_the_dashboard_section_renders_from_dashboard_context_alone(orders):
     assert 'id="region-tiles"' in html and 'id="replication-matrix"' in html
 
 
-def test_a_last_rollouts_dict_in_the_including_page_shows_on_its_tiles(orders):
-    application, regions = orders
-    context = {**watch.dashboard_context(application),
-               "last_rollouts": {regions["ap-southeast-2"].pk: "failed 09:40"}}
-    html = render_to_string("watch/_dashboard.html", context)
-    assert "Last rollout: failed 09:40" in tile(html, "ap-southeast-2")
-    assert "Last rollout" not in tile(html, "eu-west-1")
-
-
 def last_rollouts_for_tests(application):
     return {r.pk: f"succeeded ({r.code})" for r in application.regions.filter(code="eu-west-1")}
 

@@ -1,0 +1,39 @@
+"""Odd GetMetricData answers (moto never sends them, AWS can): a narrow unit test of the parser."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from regions import aws
+from regions.cloudwatch import get_metric_data, health_queries
+
+T = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
+
+
+class Answering:
+    """A CloudWatch client that gives one canned answer."""
+
+    def __init__(self, results):
+        self.meta = SimpleNamespace(region_name="us-east-1")
+        self.results = results
+
+    def get_metric_data(self, **request):
+        return {"MetricDataResults": self.results}
+
+
+def test_a_forbidden_metric_is_an_error_not_no_data():
+    client = Answering([{"Id": "m0", "StatusCode": "Forbidden",
+                         "Messages": [{"Code": "Forbidden", "Value": "no access to AWS/Route53"}]}])
+    with pytest.raises(aws.AwsError) as caught:
+        get_metric_data(client, health_queries("hc-1", "r1"), T, T)
+    assert caught.value.code == "Forbidden" and not caught.value.retryable
+    assert "no access to AWS/Route53" in str(caught.value)
+
+
+def test_a_result_without_timestamps_is_no_data_and_unknown_ids_are_ignored():
+    client = Answering([{"Id": "m0", "StatusCode": "Complete"},
+                        {"Id": "m1", "StatusCode": "Complete", "Timestamps": [T], "Values": [87.5]},
+                        {"Id": "zz", "StatusCode": "Complete", "Timestamps": [T], "Values": [1.0]}])
+    points = get_metric_data(client, health_queries("hc-1", "r1"), T, T)
+    assert points == {("r1", "status"): [], ("r1", "percentage"): [(T, 87.5)]}
