@@ -260,8 +260,11 @@ def _hash_files(root: Path, wanted: Callable[[Path], bool]) -> str:
     """Digest of a source tree; past the size caps a file counts by size and mtime only."""
     digest = hashlib.sha256()
     budget = HASH_TOTAL_CAP
+    # The control plane's own state (database, synth cache) changes on every synth: never hash it.
+    own = {Path(settings.VAR_DIR).resolve(), Path(settings.SYNTH_CACHE_DIR).resolve()}
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS
+                         and Path(folder, d).resolve() not in own)
         for name in sorted(files):
             path = Path(folder, name)
             if not wanted(path) or not path.is_file():
@@ -639,7 +642,7 @@ def synth_application(
     except BaseException:
         shutil.rmtree(job, ignore_errors=True)
         raise
-    _prune(cache_dir, keep=int(getattr(settings, "SYNTH_CACHE_KEEP", 20)), stale_after=timeout)
+    _prune(cache_dir, keep=int(getattr(settings, "SYNTH_CACHE_KEEP", 20)), stale_after=max(timeout, float(settings.SYNTH_TIMEOUT)))
     outdir = entry / "assembly"
     moved = {
         region: replace(stack, template_path=outdir / stack.template_path.relative_to(job / "assembly"))

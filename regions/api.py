@@ -299,12 +299,13 @@ def _parse_moment(name: str, value: str, *, end: bool) -> datetime:
             moment = datetime.combine(day, time.min, tzinfo=UTC)
             return moment + timedelta(days=1) if end else moment
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        # Dates at the ends of the calendar overflow here, not later in the database.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationError(
             {name: ["Enter an ISO 8601 date or date-time, such as 2026-11-27 or "
                     "2026-11-27T08:30:00Z."]}
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.get("/audit", response={200: AuditPageOut, **ERRORS}, auth=api_auth(VIEWER))

@@ -69,6 +69,8 @@ def test_it_pages_with_limit_and_offset(api_as, trail):
 @pytest.mark.parametrize("query,field", [
     ("since=yesterday", "since"),
     ("until=2026-13-01", "until"),
+    ("until=9999-12-31", "until"),
+    ("since=0001-01-01T00:00:00%2B01:00", "since"),
     ("limit=0", "limit"),
     ("limit=501", "limit"),
     ("limit=ten", "limit"),

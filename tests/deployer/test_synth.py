@@ -417,13 +417,10 @@ def test_the_synth_command_will_not_overwrite_a_folder_that_is_not_an_assembly(
 
 # The reference app, for real
 
-REFERENCE_APP = REPO / "deployer" / "cdkapp" / "__main__.py"
 
 
 @pytest.fixture(scope="module")
 def reference_synth(tmp_path_factory):
-    if not REFERENCE_APP.is_file():
-        pytest.skip("the reference app (deployer/cdkapp) is not in this checkout yet")
     application = Application(**APP_DATA)
     cache = tmp_path_factory.mktemp("reference-synth")
     with override_settings(SYNTH_CACHE_DIR=cache):
@@ -467,3 +464,18 @@ def test_the_synth_command_writes_the_reference_apps_assembly(
     for code in THREE:
         template = json.loads((out / f"orders-{code}.template.json").read_text())
         assert "HealthCheckId" in template["Outputs"]
+
+
+def test_the_control_planes_own_state_never_counts_as_app_source(tmp_path, settings):
+    from deployer.synth import _hash_files
+
+    settings.VAR_DIR = tmp_path / "var"
+    settings.SYNTH_CACHE_DIR = tmp_path / "var" / "synth"
+    (tmp_path / "app.py").write_text("print('app')\n")
+    (tmp_path / "var" / "synth").mkdir(parents=True)
+    before = _hash_files(tmp_path, lambda path: True)
+    (tmp_path / "var" / "meridian.sqlite3").write_bytes(b"changed on every write")
+    (tmp_path / "var" / "synth" / "job-1").write_text("a new cache entry")
+    assert _hash_files(tmp_path, lambda path: True) == before
+    (tmp_path / "app.py").write_text("print('app, changed')\n")
+    assert _hash_files(tmp_path, lambda path: True) != before

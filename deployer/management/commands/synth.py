@@ -19,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, help="Seconds (default: SYNTH_TIMEOUT).")
 
     def handle(self, *args, slug, out, no_cache, timeout, verbosity, **options):
+        if timeout is not None and not timeout > 0:
+            raise CommandError("--timeout must be more than 0 seconds.")
         application = Application.objects.filter(slug=slug).first()
         if application is None:
             raise CommandError(f"No application with the slug {slug!r}.")

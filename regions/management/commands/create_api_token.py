@@ -19,8 +19,8 @@ class Command(BaseCommand):
             raise CommandError(f"There is no user {username!r}.") from None
         if not user.is_active:
             raise CommandError(f"The user {username!r} is inactive; a token would not work.")
-        name = name or f"token for {username}"
         limit = ApiToken._meta.get_field("name").max_length
+        name = name or f"token for {username}"[:limit]
         if len(name) > limit:
             raise CommandError(f"A token name has {limit} characters at most.")
         token, key = ApiToken.issue(user, name)
