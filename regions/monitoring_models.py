@@ -143,12 +143,15 @@ class PollState(models.Model):
             return False
         return self.last_success_at is None or self.last_error_at >= self.last_success_at
 
+    def behind(self, interval: float, now=None) -> bool:
+        """No successful poll for three intervals (or ever)."""
+        now = now or timezone.now()
+        return (self.last_success_at is None
+                or now - self.last_success_at > timedelta(seconds=3 * interval))
+
     def is_stale(self, interval: float, now=None) -> bool:
         """The data behind this source cannot be trusted as current."""
-        now = now or timezone.now()
-        if self.failing or self.last_success_at is None:
-            return True
-        return now - self.last_success_at > timedelta(seconds=3 * interval)
+        return self.failing or self.behind(interval, now)
 
     def stale_reason(self, interval: float, now=None) -> str:
         now = now or timezone.now()
@@ -156,6 +159,6 @@ class PollState(models.Model):
             return self.last_error or "the last poll failed"
         if self.last_success_at is None:
             return "not polled yet"
-        if now - self.last_success_at > timedelta(seconds=3 * interval):
+        if self.behind(interval, now):
             return f"no successful poll since {self.last_success_at:%H:%M:%S} UTC"
         return ""

@@ -199,8 +199,7 @@ def _sources(application, codes: list[str], has_checks: bool, states: dict, now,
         else:
             source.stale = state.is_stale(interval, now)
             source.reason = state.stale_reason(interval, now)
-            source.behind = (state.last_success_at is None
-                             or now - state.last_success_at > timedelta(seconds=3 * interval))
+            source.behind = state.behind(interval, now)
         sources[key] = source
     return sources
 
