@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,7 +12,7 @@ from regions.models import Application
 from regions.services import Actor
 
 from . import services
-from .models import ACTIVE, Deployment, Rollout
+from .models import ACTIVE, Deployment, DeploymentEvent, Rollout
 
 EVENTS_PER_FRAGMENT = 500
 
@@ -47,8 +48,11 @@ def rollout_detail(request, pk: int):
     _require(request.user, permissions.can_view)
     rollout = _get_rollout(pk)
     context = _rollout_context(request, rollout)
+    # One query for every region's first page of log, however many regions.
+    prefetch_related_objects(context["deployments"], Prefetch(
+        "events", queryset=DeploymentEvent.objects.order_by("seq")[:EVENTS_PER_FRAGMENT],
+        to_attr="lines"))
     for d in context["deployments"]:
-        d.lines = list(d.events.order_by("seq")[:EVENTS_PER_FRAGMENT])
         d.last_seq = d.lines[-1].seq if d.lines else 0
         # A long log keeps paging even when the deployment is over (as deployment_events does).
         d.tailing = len(d.lines) == EVENTS_PER_FRAGMENT or (

@@ -220,3 +220,15 @@ def test_the_cards_refresh_while_planning_and_stop_once_applying(client, viewer,
     assert cards in planning
     assert cards in applied_without_steps
     assert cards not in applying
+
+
+def test_the_rollout_page_reads_every_regions_log_in_one_query(client, viewer, rollout):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(viewer)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url("rollout_detail", rollout.pk))
+    event_queries = [q for q in captured.captured_queries
+                     if "deployer_deploymentevent" in q["sql"]]
+    assert len(event_queries) == 1
