@@ -113,11 +113,11 @@ def fill(application, days: float) -> None:
 
 def mark_polled(application) -> None:
     """Poll states as the poller leaves them, with the latest reading of every pair."""
+    from dashboard.models import PollState
     from django.db import connection
     from django.utils import timezone
 
-    from regions import pollers
-    from regions.monitoring_models import PollState
+    from watch import pollers
 
     latest: dict[str, dict] = {}
     with connection.cursor() as cur:
@@ -178,21 +178,20 @@ def watch_queries(application) -> int:
     from django.template.loader import render_to_string
     from django.test.utils import CaptureQueriesContext
 
-    from regions import watch
+    from watch import summary
 
     cache.clear()
     with CaptureQueriesContext(connection) as captured:
-        render_to_string("watch/_dashboard.html", watch.dashboard_context(application))
+        render_to_string("watch/_dashboard.html", summary.dashboard_context(application))
     return len(captured)
 
 
 def dashboard_bench(args, codes: list[str]) -> list[str]:
+    from dashboard.models import ReplicationSample
     from django.contrib.auth.models import Group, User
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
-
-    from regions.monitoring_models import ReplicationSample
 
     lines = []
     started = time.perf_counter()
@@ -203,7 +202,7 @@ def dashboard_bench(args, codes: list[str]) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     rows = ReplicationSample.objects.count()
-    from regions.monitoring_models import HealthSample
+    from dashboard.models import HealthSample
 
     health_rows = HealthSample.objects.count()
     lines.append(f"data: {args.regions} regions, {args.days:g} days of one-minute samples: "
@@ -235,9 +234,10 @@ def aws_bench(codes: list[str]) -> list[str]:
     import boto3
     from django.conf import settings
 
-    from regions import aws, pollers
+    from lib import aws
     from regions.models import Application
     from tests.fixtures.moto import free_port, start_moto
+    from watch import pollers
 
     port = free_port()
     proc = start_moto(port)

@@ -84,7 +84,8 @@ def start_worker(env: dict, delay: float, log: Path) -> subprocess.Popen:
 
 
 def make_application(slug: str, regions: list[str]):
-    from regions.services import Actor, add_region, create_application
+    from accounts.audit import Actor
+    from regions.services import add_region, create_application
 
     actor = Actor(None, "cli")
     application = create_application({

@@ -12,8 +12,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from regions.api import router as regions_router
-from regions.api_auth import api_auth
+from accounts.auth import api_auth
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +40,9 @@ api = NinjaAPI(
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
     auth=api_auth(),
 )
-api.add_router("/v1/", regions_router)
-api.add_router("/v1/", "regions.watch_api.router")
+api.add_router("/v1/", "regions.api.router")
+api.add_router("/v1/", "accounts.api.router")
+api.add_router("/v1/", "watch.api.router")
 api.add_router("/v1/", "deployer.api.router")
 
 

@@ -31,8 +31,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "accounts",
     "regions",
+    "watch",
+    "sandbox",
     "deployer",
+    "front",
 ]
 
 MIDDLEWARE = [
@@ -45,7 +49,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "regions.middleware.LoginRequiredByDefaultMiddleware",
+    # Every page needs a login unless its view says otherwise (healthz, login, the API).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "controlplane.urls"
@@ -61,7 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "regions.context_processors.meridian",
+                "accounts.context_processors.meridian",
             ],
         },
     },
@@ -162,9 +167,8 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "deployer.tasks.*": {"queue": "deploys"},
-    "regions.tasks.poll_*": {"queue": "polling"},
-    "regions.tasks.prune_*": {"queue": "polling"},
-    "regions.tasks.emit_sandbox_metrics": {"queue": "polling"},
+    "watch.tasks.*": {"queue": "polling"},
+    "sandbox.tasks.*": {"queue": "polling"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task running when the broker connection drops is cancelled and delivered again; deploy
@@ -184,14 +188,13 @@ LAG_CRIT_MS = envint("LAG_CRIT_MS", 10000)
 ROLLUP_RETENTION_DAYS = envint("ROLLUP_RETENTION_DAYS", 90)
 # Route 53 allows 5 requests/s per account, shared with CloudFormation's own calls.
 ROUTE53_RATE = envint("ROUTE53_RATE", 2)
-ROUTE53_BUDGET_WAIT = 2.0
+# How long the on-demand checker detail waits for a Route 53 budget slot before "busy".
+ROUTE53_BUDGET_WAIT = envfloat("ROUTE53_BUDGET_WAIT", 2.0)
 CHECKER_CACHE_SECONDS = envint("CHECKER_CACHE_SECONDS", 20)
-# Each region tile shows the result of the last rollout that touched it.
-WATCH_LAST_ROLLOUTS = "deployer.summary.last_results_by_region"
 
 CELERY_BEAT_SCHEDULE = {
     "poll-metrics": {
-        "task": "regions.tasks.poll_metrics",
+        "task": "watch.tasks.poll_metrics",
         "schedule": POLL_INTERVAL,
         # A run that waited past the next one's start is dropped, so a backlog never piles up.
         "options": {"expires": max(POLL_INTERVAL - 2, 1)},
@@ -202,14 +205,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
     "prune-samples": {
-        "task": "regions.tasks.prune_samples",
+        "task": "watch.tasks.prune_samples",
         "schedule": 3600,
         "options": {"expires": 1800},
     },
 }
 if SANDBOX:
     CELERY_BEAT_SCHEDULE["emit-sandbox-metrics"] = {
-        "task": "regions.tasks.emit_sandbox_metrics",
+        "task": "sandbox.tasks.emit_sandbox_metrics",
         "schedule": POLL_INTERVAL,
         "options": {"expires": max(POLL_INTERVAL - 2, 1)},
     }

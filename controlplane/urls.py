@@ -2,15 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from regions import views as region_views
+from front import views as front_views
 
 urlpatterns = [
-    path("healthz", region_views.healthz, name="healthz"),
+    path("healthz", front_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/", include("regions.api_urls")),
-    path("", include("regions.watch_urls")),
+    path("api/", include("controlplane.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("watch.urls")),
+    path("", include("sandbox.urls")),
     path("", include("deployer.urls")),
+    path("", include("front.urls")),
     path("", include("regions.urls")),
 ]

@@ -7,10 +7,10 @@ from datetime import datetime
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from regions.api_auth import api_auth
+from accounts.audit import Actor, client_ip
+from accounts.auth import api_auth
+from accounts.roles import OPERATOR, VIEWER
 from regions.models import Application
-from regions.permissions import OPERATOR, VIEWER
-from regions.services import Actor, client_ip
 
 from . import services
 from .models import Deployment, DeploymentEvent, Rollout

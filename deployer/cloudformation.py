@@ -1,6 +1,6 @@
 """The CloudFormation engine: change sets per region, their execution and the stack's events.
 
-Every call goes through regions.aws.client. A deployment's log is its DeploymentEvents;
+Every call goes through lib.aws.client. A deployment's log is its DeploymentEvents;
 throttling is retried with backoff and logged, never raised. Errors that retrying cannot fix
 are raised as EngineError.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from regions import aws
+from lib import aws
 
 from .models import Action, Deployment, EventSource, Level
 

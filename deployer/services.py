@@ -18,9 +18,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from regions import aws
+from accounts.audit import Actor, record
+from lib import aws
 from regions.models import Region, RegionState
-from regions.services import Actor, record, set_region_state
+from regions.services import set_region_state
 
 from . import replicas as replica_plan
 from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome, setting
@@ -40,7 +41,7 @@ from .synth import SynthError
 logger = logging.getLogger(__name__)
 
 # Regions whose stack exists (or may exist) and regions the operator wants in service.
-DEPLOYED_STATES = (RegionState.PROVISIONING, RegionState.ACTIVE, RegionState.DRAINING,
+DEPLOYED_STATES = (RegionState.PROVISIONING, RegionState.ACTIVE, RegionState.REMOVING,
                    RegionState.FAILED)
 WANTED_STATES = (RegionState.PLANNED, RegionState.PROVISIONING, RegionState.ACTIVE,
                  RegionState.FAILED)
@@ -110,7 +111,7 @@ def plan_steps(application) -> list[StepSpec]:
     desired = {r.code for r in regions if r.state in WANTED_STATES}
     if current and not desired:
         raise replica_plan.ReplicaStepError(
-            "Refusing to remove the last region in service: every region is draining.")
+            "Refusing to remove the last region in service: every region is being removed.")
     chain = replica_plan.replica_steps(main, current, desired)
     specs: list[StepSpec] = []
     for step in chain:
@@ -136,7 +137,7 @@ def plan_steps(application) -> list[StepSpec]:
 def only(application, specs: list[StepSpec], code: str) -> list[StepSpec]:
     """The steps of one region, when the rollout adds or removes no region."""
     if application.regions.filter(state__in=[RegionState.PLANNED,
-                                             RegionState.DRAINING]).exists():
+                                             RegionState.REMOVING]).exists():
         raise replica_plan.ReplicaStepError(
             "Regions are being added or removed: deploy the whole application, not one region.")
     kept = [s for s in specs if s.region == code]
@@ -625,7 +626,7 @@ def region_finished(d: Deployment) -> None:
             "rest_api_id": outputs.get("RestApiId", region.rest_api_id)[:64],
         }
     if d.action == Action.DESTROY_REGION:
-        if d.status == Status.SUCCEEDED and region.state == RegionState.DRAINING:
+        if d.status == Status.SUCCEEDED and region.state == RegionState.REMOVING:
             set_region_state(region, RegionState.REMOVED, _system(), health_check_id="",
                              api_url="", rest_api_id="", outputs={})
         return

@@ -1,6 +1,6 @@
 """What the application overview page shows of rollouts, through one small function."""
 
-from regions import permissions
+from accounts import roles
 
 from .models import ACTIVE, Rollout
 
@@ -12,7 +12,7 @@ def last_rollout(application) -> Rollout | None:
 def rollout_buttons_context(application, user) -> dict:
     active = application.rollouts.filter(status__in=ACTIVE).first()
     return {
-        "can_deploy": permissions.can_operate(user),
+        "can_deploy": roles.can_operate(user),
         "active_rollout": active,
     }
 

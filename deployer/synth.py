@@ -109,7 +109,7 @@ class SynthResult:
 def planned_regions(application) -> list[str]:
     """Regions that should exist once the next rollout is done: main first, then sorted."""
     codes = application.regions.exclude(
-        state__in=[RegionState.REMOVED, RegionState.DRAINING]
+        state__in=[RegionState.REMOVED, RegionState.REMOVING]
     ).values_list("code", flat=True)
     return _main_first(application.main_region, codes)
 
@@ -139,7 +139,7 @@ def app_inputs(
     """The context the app receives (CDK_CONTEXT_JSON), derived from the inventory.
 
     `regions` defaults to the regions that should exist after this rollout (not removed or
-    draining), main first; `replica_regions` to those regions minus the main one."""
+    removing), main first; `replica_regions` to those regions minus the main one."""
     main = application.main_region
     if regions is None:
         regions = planned_regions(application)

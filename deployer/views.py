@@ -7,9 +7,9 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from regions import permissions
+from accounts import roles
+from accounts.audit import Actor
 from regions.models import Application
-from regions.services import Actor
 
 from . import services
 from .models import ACTIVE, Deployment, DeploymentEvent, Rollout
@@ -39,13 +39,13 @@ def _rollout_context(request, rollout: Rollout) -> dict:
         "polling": _polling(rollout),
         # Steps and their change sets appear while planning: the cards refresh until then.
         "planning": _polling(rollout) and (rollout.applied_at is None or not deployments),
-        "can_operate": permissions.can_operate(request.user),
+        "can_operate": roles.can_operate(request.user),
     }
 
 
 @require_GET
 def rollout_detail(request, pk: int):
-    _require(request.user, permissions.can_view)
+    _require(request.user, roles.can_view)
     rollout = _get_rollout(pk)
     context = _rollout_context(request, rollout)
     # One query for every region's first page of log, however many regions.
@@ -63,7 +63,7 @@ def rollout_detail(request, pk: int):
 @require_GET
 def rollout_status(request, pk: int):
     """The header of the rollout page; it asks to be refreshed only while the rollout runs."""
-    _require(request.user, permissions.can_view)
+    _require(request.user, roles.can_view)
     rollout = _get_rollout(pk)
     return render(request, "deployer/_rollout_status.html", _rollout_context(request, rollout))
 
@@ -71,7 +71,7 @@ def rollout_status(request, pk: int):
 @require_GET
 def deployment_events(request, pk: int):
     """Log lines after ?after=SEQ, then a sentinel that asks for the next ones while active."""
-    _require(request.user, permissions.can_view)
+    _require(request.user, roles.can_view)
     deployment = get_object_or_404(Deployment.objects.select_related("rollout"), pk=pk)
     try:
         after = max(0, int(request.GET.get("after", "0")))
@@ -88,18 +88,18 @@ def deployment_events(request, pk: int):
 
 @require_GET
 def rollout_list(request, slug: str):
-    _require(request.user, permissions.can_view)
+    _require(request.user, roles.can_view)
     application = get_object_or_404(Application, slug=slug)
     page = Paginator(application.rollouts.select_related("requested_by"), 50).get_page(
         request.GET.get("page"))
     return render(request, "deployer/rollout_list.html", {
         "application": application, "page": page,
-        "can_operate": permissions.can_operate(request.user),
+        "can_operate": roles.can_operate(request.user),
     })
 
 
 def _start(request, slug: str, start):
-    _require(request.user, permissions.can_operate)
+    _require(request.user, roles.can_operate)
     application = get_object_or_404(Application, slug=slug)
     try:
         rollout = start(application, request.user, Actor.from_request(request))
@@ -122,7 +122,7 @@ def application_deploy(request, slug: str):
 
 
 def _act(request, pk: int, action, done: str):
-    _require(request.user, permissions.can_operate)
+    _require(request.user, roles.can_operate)
     rollout = _get_rollout(pk)
     try:
         action(rollout, request.user, Actor.from_request(request))

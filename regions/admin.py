@@ -1,12 +1,16 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from accounts.admin import ReadOnlyAdmin
+from accounts.audit import Actor
+from accounts.models import AuditSource
+
 from . import services
-from .models import APPLICATION_FIELDS, ApiToken, Application, AuditEntry, AuditSource, Region
+from .models import APPLICATION_FIELDS, Application, Region
 
 
-def _actor(request) -> services.Actor:
-    return services.Actor.from_request(request, AuditSource.ADMIN)
+def _actor(request) -> Actor:
+    return Actor.from_request(request, AuditSource.ADMIN)
 
 
 class RegionInline(admin.TabularInline):
@@ -55,39 +59,8 @@ class ApplicationAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never changed here: regions change through the services, the audit never."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Region)
 class RegionAdmin(ReadOnlyAdmin):
     list_display = ("application", "code", "role", "state", "health_check_id", "updated_at")
     list_filter = ("state", "role")
     search_fields = ("application__slug", "code")
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_name", "source", "action", "object_repr",
-                    "application_slug")
-    list_filter = ("source", "action")
-    search_fields = ("actor_name", "object_repr", "application_slug")
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "key_prefix", "created_at", "last_used_at", "key_hash")
-    fields = ("user", "name", "key_prefix", "created_at", "last_used_at", "revoked_at")
-
-    def has_add_permission(self, request):
-        return False

@@ -1,8 +1,20 @@
+from collections.abc import Callable
+
 from django import forms
-from django.contrib.auth import get_user_model
 
 from . import validators
-from .models import APPLICATION_FIELDS, Application, AuditEntry, AuditSource
+from .models import APPLICATION_FIELDS, Application
+
+# Functions that suggest values for a new application; other apps register theirs (the
+# sandbox fills in its own hosted zone) so the inventory never imports them.
+DEFAULT_PROVIDERS: list[Callable[[], dict]] = []
+
+
+def new_application_defaults() -> dict | None:
+    initial: dict = {}
+    for provider in DEFAULT_PROVIDERS:
+        initial.update(provider())
+    return initial or None
 
 
 class ApplicationForm(forms.ModelForm):
@@ -52,46 +64,3 @@ class RegionAddForm(forms.Form):
         ).exists():
             raise forms.ValidationError(f"{code} is already in the inventory of this application.")
         return code
-
-
-class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, max_length=150)
-    application = forms.CharField(required=False, max_length=50)
-    action = forms.ChoiceField(required=False)
-    source = forms.ChoiceField(required=False, choices=[("", "Any")] + list(AuditSource.choices))
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
-        self.fields["action"].choices = [("", "Any")] + [(a, a) for a in actions]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise forms.ValidationError("The start date is after the end date.")
-        return data
-
-    def filter(self, queryset):
-        data = self.cleaned_data
-        if data.get("actor"):
-            queryset = queryset.filter(actor_name__icontains=data["actor"])
-        if data.get("application"):
-            queryset = queryset.filter(application_slug=data["application"])
-        if data.get("action"):
-            queryset = queryset.filter(action=data["action"])
-        if data.get("source"):
-            queryset = queryset.filter(source=data["source"])
-        if data.get("since"):
-            queryset = queryset.filter(created_at__date__gte=data["since"])
-        if data.get("until"):
-            queryset = queryset.filter(created_at__date__lte=data["until"])
-        return queryset
-
-
-class TokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. ci-pipeline.")
-
-
-User = get_user_model()

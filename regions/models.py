@@ -1,9 +1,5 @@
-"""The inventory: applications, their regions, operators' API tokens and the audit trail."""
+"""The inventory: applications and their regions."""
 
-import hashlib
-import secrets
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -89,7 +85,7 @@ class Application(models.Model):
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
-        return reverse("regions:application_detail", args=[self.slug])
+        return reverse("front:application_detail", args=[self.slug])
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -142,7 +138,7 @@ class RegionState(models.TextChoices):
     PLANNED = "planned", "Planned"
     PROVISIONING = "provisioning", "Provisioning"
     ACTIVE = "active", "Active"
-    DRAINING = "draining", "Draining"
+    REMOVING = "removing", "Removing"
     REMOVED = "removed", "Removed"
     FAILED = "failed", "Failed"
 
@@ -152,7 +148,7 @@ class RegionState(models.TextChoices):
             cls.PLANNED: "grey",
             cls.PROVISIONING: "blue",
             cls.ACTIVE: "green",
-            cls.DRAINING: "orange",
+            cls.REMOVING: "orange",
             cls.REMOVED: "grey",
             cls.FAILED: "red",
         }.get(value, "grey")
@@ -162,9 +158,9 @@ class RegionState(models.TextChoices):
 STATE_TRANSITIONS: dict[str, set[str]] = {
     RegionState.PLANNED: {RegionState.PROVISIONING, RegionState.REMOVED},
     RegionState.PROVISIONING: {RegionState.ACTIVE, RegionState.FAILED},
-    RegionState.ACTIVE: {RegionState.PROVISIONING, RegionState.DRAINING, RegionState.FAILED},
-    RegionState.DRAINING: {RegionState.REMOVED, RegionState.FAILED, RegionState.ACTIVE},
-    RegionState.FAILED: {RegionState.PROVISIONING, RegionState.DRAINING, RegionState.REMOVED},
+    RegionState.ACTIVE: {RegionState.PROVISIONING, RegionState.REMOVING, RegionState.FAILED},
+    RegionState.REMOVING: {RegionState.REMOVED, RegionState.FAILED, RegionState.ACTIVE},
+    RegionState.FAILED: {RegionState.PROVISIONING, RegionState.REMOVING, RegionState.REMOVED},
     RegionState.REMOVED: {RegionState.PLANNED},
 }
 
@@ -203,7 +199,7 @@ class Region(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    state__in=["planned", "provisioning", "active", "draining", "removed", "failed"]
+                    state__in=["planned", "provisioning", "active", "removing", "removed", "failed"]
                 ),
                 name="region_state_valid",
             ),
@@ -220,7 +216,7 @@ class Region(models.Model):
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
-        return reverse("regions:region_detail", args=[self.application.slug, self.code])
+        return reverse("front:region_detail", args=[self.application.slug, self.code])
 
     @property
     def is_main(self) -> bool:
@@ -245,115 +241,3 @@ class Region(models.Model):
             "api_url": self.api_url,
             "rest_api_id": self.rest_api_id,
         }
-
-
-class AuditSource(models.TextChoices):
-    WEB = "web", "Web"
-    API = "api", "API"
-    ADMIN = "admin", "Admin"
-    CLI = "cli", "Command line"
-    SYSTEM = "system", "System"
-
-
-class AuditEntry(models.Model):
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    actor_name = models.CharField(max_length=150, help_text="Kept when the user is deleted.")
-    source = models.CharField(max_length=8, choices=AuditSource)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64, blank=True)
-    object_repr = models.CharField(max_length=200)
-    application = models.ForeignKey(
-        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    application_slug = models.CharField(max_length=50, blank=True, db_index=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["actor_name", "-created_at"], name="audit_actor_time")]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"
-
-    def changes(self) -> list[tuple[str, object, object]]:
-        before = self.before or {}
-        after = self.after or {}
-        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-        # An empty value and a missing one read the same to a person: no change to show.
-        return [(k, before.get(k), after.get(k)) for k in keys
-                if (before.get(k) or None) != (after.get(k) or None)]
-
-
-class ApiToken(models.Model):
-    PREFIX = "mrd_"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100)
-    key_hash = models.CharField(max_length=64, unique=True)
-    key_prefix = models.CharField(max_length=12)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.key_prefix}…)"
-
-    @staticmethod
-    def hash_key(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()
-
-    @classmethod
-    def issue(cls, user, name: str) -> tuple["ApiToken", str]:
-        """Create a token; the plain key is returned once and only its hash is stored."""
-        key = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            user=user, name=name, key_hash=cls.hash_key(key), key_prefix=key[:12]
-        )
-        return token, key
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
-
-class FaultKind(models.TextChoices):
-    OUTAGE = "outage", "Outage"
-    LAG = "lag", "Replication lag"
-
-
-class SandboxFault(models.Model):
-    """A fault an operator injected in the sandbox; the sandbox emitter honours it."""
-
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="sandbox_faults")
-    kind = models.CharField(max_length=8, choices=FaultKind)
-    started_at = models.DateTimeField(default=timezone.now)
-    started_by = models.CharField(max_length=150, blank=True)
-
-    class Meta:
-        ordering = ["region", "kind"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["region", "kind"],
-                name="sandbox_fault_once_per_kind",
-                violation_error_message="This fault is already simulated for the region.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.region} {self.kind}"
-
-# Health and replication samples live in their own module; importing it registers them here.
-from .monitoring_models import *  # noqa: E402,F401,F403

@@ -1,73 +1,17 @@
 """Changes to the inventory. Views, the API, the admin and commands all go through here, so
 every change is validated the same way, written atomically and audited."""
 
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import (
-    APPLICATION_FIELDS,
-    Application,
-    AuditEntry,
-    AuditSource,
-    Region,
-    RegionRole,
-    RegionState,
-)
+from accounts.audit import Actor, record
+from accounts.models import AuditSource
+
+from .models import APPLICATION_FIELDS, Application, Region, RegionRole, RegionState
 
 # Fields that cannot change once any region has been deployed: they name live resources.
 FROZEN_AFTER_DEPLOY = ("slug", "main_region")
-
-
-@dataclass(frozen=True)
-class Actor:
-    user: object | None
-    source: str = AuditSource.WEB
-    remote_addr: str | None = None
-
-    @property
-    def name(self) -> str:
-        if self.user is not None and getattr(self.user, "is_authenticated", False):
-            return self.user.get_username()
-        return "system"
-
-    @classmethod
-    def from_request(cls, request, source: str = AuditSource.WEB) -> "Actor":
-        return cls(user=request.user, source=source, remote_addr=client_ip(request))
-
-
-def client_ip(request) -> str | None:
-    addr = request.META.get("REMOTE_ADDR") or None
-    return addr
-
-
-def record(
-    actor: Actor,
-    action: str,
-    obj,
-    *,
-    application: Application | None = None,
-    application_slug: str = "",
-    before: dict | None = None,
-    after: dict | None = None,
-) -> AuditEntry:
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_name=actor.name,
-        source=actor.source,
-        remote_addr=actor.remote_addr,
-        action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=str(getattr(obj, "pk", "") or ""),
-        object_repr=str(obj)[:200],
-        application=application,
-        application_slug=application.slug if application else application_slug,
-        before=before,
-        after=after,
-    )
 
 
 def _refuse_nul(data: dict) -> None:
@@ -236,9 +180,9 @@ def add_region(application: Application, code, actor: Actor) -> Region:
 def remove_region(application: Application, code: str, actor: Actor) -> Region | None:
     """Take a region out of the inventory.
 
-    A region that was never deployed is deleted. A deployed one is marked 'draining': the
+    A region that was never deployed is deleted. A deployed one is marked 'removing': the
     next rollout takes its stack down and then marks it removed.
-    Returns the region (draining) or None when it was deleted.
+    Returns the region (removing) or None when it was deleted.
     """
     application = Application.objects.select_for_update().get(pk=application.pk)
     region = application.regions.filter(code=code).exclude(state=RegionState.REMOVED).first()
@@ -260,14 +204,14 @@ def remove_region(application: Application, code: str, actor: Actor) -> Region |
             {"code": [f"{code} is being provisioned; wait for the rollout to finish or "
                       "cancel it, then remove the region."]}
         )
-    if region.state == RegionState.DRAINING:
+    if region.state == RegionState.REMOVING:
         raise ValidationError({"code": [f"{code} is already being removed."]})
     before = region.audit_snapshot()
     if region.state == RegionState.PLANNED:
         record(actor, "region.remove", region, application=application, before=before)
         region.delete()
         return None
-    region.state = RegionState.DRAINING
+    region.state = RegionState.REMOVING
     region.state_changed_at = timezone.now()
     region.save(update_fields=["state", "state_changed_at", "updated_at"])
     record(actor, "region.remove", region, application=application, before=before,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sandbox_views, views
+from . import views
 
 app_name = "regions"
 
@@ -8,20 +8,11 @@ urlpatterns = [
     path("", views.application_list, name="application_list"),
     path("applications/new/", views.application_create, name="application_create"),
     path("applications/validate/", views.application_validate, name="application_validate"),
-    path("applications/<slug:slug>/", views.application_detail, name="application_detail"),
     path("applications/<slug:slug>/edit/", views.application_edit, name="application_edit"),
     path("applications/<slug:slug>/delete/", views.application_delete, name="application_delete"),
     path("applications/<slug:slug>/regions/new/", views.region_add, name="region_add"),
     path("applications/<slug:slug>/regions/validate/", views.region_validate,
          name="region_validate"),
-    path("applications/<slug:slug>/regions/<str:code>/", views.region_detail,
-         name="region_detail"),
     path("applications/<slug:slug>/regions/<str:code>/remove/", views.region_remove,
          name="region_remove"),
-    path("applications/<slug:slug>/regions/<str:code>/sandbox/<str:action>/",
-         sandbox_views.region_fault, name="region_fault"),
-    path("audit/", views.audit_list, name="audit_list"),
-    path("profile/", views.profile, name="profile"),
-    path("profile/tokens/", views.token_create, name="token_create"),
-    path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

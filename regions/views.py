@@ -1,46 +1,25 @@
-from functools import wraps
+"""Inventory pages: the application list, creating, editing and deleting applications, adding
+and removing regions. The overview and region pages compose other apps and live in front."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db import connection
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import aws, permissions, sandbox, services, watch
-from .forms import ApplicationForm, AuditFilterForm, RegionAddForm, TokenForm
-from .models import ApiToken, Application, AuditEntry, Region, RegionState
+from accounts.audit import Actor
+from accounts.roles import ADMIN, OPERATOR, VIEWER, role_required
+from lib import aws
+
+from . import services
+from .forms import ApplicationForm, RegionAddForm, new_application_defaults
+from .models import Application, RegionState
 from .validators import region_choices
-
-
-def role_required(role: str):
-    """Deny by default: a view runs only for users holding at least `role`."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not permissions.has_role(request.user, role):
-                raise PermissionDenied(f"This needs the {role} role.")
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _get_application(slug: str) -> Application:
     return get_object_or_404(Application, slug=slug)
-
-
-def _get_region(application: Application, code: str) -> Region:
-    return get_object_or_404(
-        Region.objects.select_related("application"), application=application, code=code
-    )
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -50,20 +29,8 @@ def _apply_errors(form, exc: ValidationError) -> None:
             form.add_error(target, error)
 
 
-@login_not_required
 @require_GET
-def healthz(request):
-    """Liveness probe: the process answers and the database is reachable."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any database failure means not ready
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
-    return JsonResponse({"status": "ok"})
-
-
-@require_GET
-@role_required(permissions.VIEWER)
+@role_required(VIEWER)
 def application_list(request):
     applications = Application.objects.annotate(
         region_count=Count("regions", filter=~Q(regions__state=RegionState.REMOVED)),
@@ -73,40 +40,15 @@ def application_list(request):
     return render(request, "regions/application_list.html", {"applications": applications})
 
 
-def _overview_extras(application: Application, user) -> dict:
-    """What other parts of the product add to the overview, each through one small function."""
-    from deployer.summary import overview_context
-
-    return {
-        "dashboard_partial": "watch/_dashboard.html",
-        **watch.dashboard_context(application),
-        **overview_context(application, user),
-    }
-
-
-@require_GET
-@role_required(permissions.VIEWER)
-def application_detail(request, slug):
-    application = _get_application(slug)
-    regions = list(
-        application.regions.exclude(state=RegionState.REMOVED).order_by("role", "code")
-    )
-    context = {"application": application, "regions": regions,
-               "deployed": any(r.state not in (RegionState.PLANNED, RegionState.REMOVED)
-                               for r in regions)}
-    context.update(_overview_extras(application, request.user))
-    return render(request, "regions/application_detail.html", context)
-
-
 @require_http_methods(["GET", "POST"])
-@role_required(permissions.ADMIN)
+@role_required(ADMIN)
 def application_create(request):
-    initial = sandbox.form_defaults() if settings.SANDBOX and request.method == "GET" else None
+    initial = new_application_defaults() if request.method == "GET" else None
     form = ApplicationForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items()}
         try:
-            application = services.create_application(data, services.Actor.from_request(request))
+            application = services.create_application(data, Actor.from_request(request))
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -118,14 +60,14 @@ def application_create(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(permissions.ADMIN)
+@role_required(ADMIN)
 def application_edit(request, slug):
     application = _get_application(slug)
     form = ApplicationForm(request.POST if request.method == "POST" else None, instance=Application.objects.get(pk=application.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_application(application, form.changes(),
-                                        services.Actor.from_request(request))
+                                        Actor.from_request(request))
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -139,11 +81,11 @@ def application_edit(request, slug):
 
 
 @require_POST
-@role_required(permissions.ADMIN)
+@role_required(ADMIN)
 def application_delete(request, slug):
     application = _get_application(slug)
     try:
-        services.delete_application(application, services.Actor.from_request(request))
+        services.delete_application(application, Actor.from_request(request))
     except ValidationError as exc:
         for error in exc.messages:
             messages.error(request, error)
@@ -153,7 +95,7 @@ def application_delete(request, slug):
 
 
 @require_POST
-@role_required(permissions.VIEWER)
+@role_required(VIEWER)
 def application_validate(request):
     """Validate one field of the application form on blur (htmx) and return that field."""
     slug = request.POST.get("_instance")
@@ -167,7 +109,7 @@ def application_validate(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(permissions.OPERATOR)
+@role_required(OPERATOR)
 def region_add(request, slug):
     application = _get_application(slug)
     form = RegionAddForm(request.POST if request.method == "POST" else None, application=application)
@@ -181,7 +123,7 @@ def region_add(request, slug):
         else:
             try:
                 region = services.add_region(application, code,
-                                             services.Actor.from_request(request))
+                                             Actor.from_request(request))
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
@@ -198,7 +140,7 @@ def region_add(request, slug):
 
 
 @require_POST
-@role_required(permissions.VIEWER)
+@role_required(VIEWER)
 def region_validate(request, slug):
     application = _get_application(slug)
     form = RegionAddForm(request.POST, application=application)
@@ -206,32 +148,12 @@ def region_validate(request, slug):
     return render(request, "regions/_field.html", {"field": form["code"], "validate": True})
 
 
-@require_GET
-@role_required(permissions.VIEWER)
-def region_detail(request, slug, code):
-    application = _get_application(slug)
-    region = _get_region(application, code)
-    history = AuditEntry.objects.filter(
-        application=application, object_type="region", object_id=str(region.pk)
-    )[:20]
-    context = {"application": application, "region": region, "history": history,
-               "watch_partial": "watch/_region_watch.html", **watch.region_context(region)}
-    if settings.SANDBOX:
-        context.update(
-            sandbox_partial="regions/_sandbox_faults.html",
-            region_faults=sorted(region.sandbox_faults.values_list("kind", flat=True)),
-            fault_actions=[("outage", "Simulate outage"), ("lag", "Simulate replication lag"),
-                           ("restore", "Restore")],
-        )
-    return render(request, "regions/region_detail.html", context)
-
-
 @require_POST
-@role_required(permissions.OPERATOR)
+@role_required(OPERATOR)
 def region_remove(request, slug, code):
     application = _get_application(slug)
     try:
-        region = services.remove_region(application, code, services.Actor.from_request(request))
+        region = services.remove_region(application, code, Actor.from_request(request))
     except ValidationError as exc:
         for error in exc.messages:
             messages.error(request, error)
@@ -239,60 +161,6 @@ def region_remove(request, slug, code):
     if region is None:
         messages.success(request, f"{code} was never deployed and is removed from the inventory.")
     else:
-        messages.success(request, f"{code} is draining: the next deploy takes its stack down, "
+        messages.success(request, f"{code} is being removed: the next deploy takes its stack down, "
                                   "then drops its replica.")
     return redirect(application)
-
-
-@require_GET
-@role_required(permissions.VIEWER)
-def audit_list(request):
-    form = AuditFilterForm(request.GET or None)
-    entries = AuditEntry.objects.all()
-    if form.is_bound and form.is_valid():
-        entries = form.filter(entries)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "regions/audit_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )
-
-
-@require_GET
-def profile(request):
-    tokens = request.user.api_tokens.all()
-    return render(request, "regions/profile.html", {"tokens": tokens, "form": TokenForm()})
-
-
-@require_POST
-def token_create(request):
-    if not permissions.can_view(request.user):
-        raise PermissionDenied("Tokens are for users with a role.")
-    form = TokenForm(request.POST)
-    if not form.is_valid():
-        tokens = request.user.api_tokens.all()
-        return render(request, "regions/profile.html", {"tokens": tokens, "form": form},
-                      status=400)
-    token, key = ApiToken.issue(request.user, form.cleaned_data["name"])
-    services.record(services.Actor.from_request(request), "token.create", token,
-                    after={"name": token.name, "prefix": token.key_prefix,
-                           "user": request.user.get_username()})
-    tokens = request.user.api_tokens.all()
-    return render(request, "regions/profile.html",
-                  {"tokens": tokens, "form": TokenForm(), "new_key": key, "new_token": token})
-
-
-@require_POST
-def token_revoke(request, pk):
-    token = request.user.api_tokens.filter(pk=pk).first()
-    if token is None:
-        raise Http404("No such token.")
-    if ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()):
-        services.record(services.Actor.from_request(request), "token.revoke", token,
-                        before={"name": token.name, "prefix": token.key_prefix})
-        messages.success(request, f"Token {token.name} revoked.")
-    return redirect("regions:profile")
-
-

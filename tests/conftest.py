@@ -1,8 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from regions.permissions import ensure_role_groups
-from regions.services import Actor, create_application
+from accounts.audit import Actor
+from accounts.roles import ensure_role_groups
+from regions.services import create_application
 
 pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.celery"]
 

@@ -6,9 +6,11 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from accounts.audit import Actor
 from deployer.models import Deployment, Rollout, Status
 from regions import services
-from regions.models import HealthSample, Region, RegionState
+from regions.models import Region, RegionState
+from watch.models import HealthSample
 
 
 def _routes():
@@ -29,7 +31,7 @@ def _routes():
 
 @pytest.fixture
 def deployed(application, admin_user):
-    actor = services.Actor(admin_user, "cli")
+    actor = Actor(admin_user, "cli")
     services.add_region(application, "eu-west-1", actor)
     Region.objects.filter(application=application).update(state=RegionState.ACTIVE,
                                                           health_check_id="hc-1")
@@ -50,7 +52,7 @@ def deployed(application, admin_user):
 def _args(name, params, values):
     if name == "deployer:deployment_events":
         return [values["deployment"]]
-    if name == "regions:token_revoke":
+    if name == "accounts:token_revoke":
         return [values["token"]]
     return [values[p] for p in params]
 

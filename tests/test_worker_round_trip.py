@@ -1,7 +1,8 @@
 import pytest
-
-from regions import services
 from regions.tasks import inventory_summary
+
+from accounts.audit import Actor
+from regions import services
 
 
 @pytest.mark.slow
@@ -10,8 +11,8 @@ def test_a_real_worker_on_real_redis_runs_a_task_against_the_test_database(
 ):
     from tests.conftest import APP_DATA
 
-    application = services.create_application(dict(APP_DATA), services.Actor(admin_user, "cli"))
-    services.add_region(application, "eu-west-1", services.Actor(admin_user, "cli"))
+    application = services.create_application(dict(APP_DATA), Actor(admin_user, "cli"))
+    services.add_region(application, "eu-west-1", Actor(admin_user, "cli"))
     celery_worker_factory("default")
 
     result = inventory_summary.delay()

@@ -3,8 +3,10 @@ import json
 import pytest
 from django.test import Client
 
-from regions.models import ApiToken, Application, AuditEntry, Region
-from regions.services import Actor, add_region
+from accounts.audit import Actor
+from accounts.models import ApiToken, AuditEntry
+from regions.models import Application, Region
+from regions.services import add_region
 
 ROLE_FIXTURES = {
     "nobody": "nobody",

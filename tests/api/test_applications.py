@@ -1,6 +1,7 @@
 """Creating, reading, changing and deleting applications over the API."""
 
-from regions.models import Application, AuditEntry, Region, RegionState
+from accounts.models import AuditEntry
+from regions.models import Application, Region, RegionState
 
 from .conftest import VALID_APP, counts
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from regions.models import AuditEntry
+from accounts.models import AuditEntry
 
 AUDIT = "/api/v1/audit"
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client, RequestFactory
 from ninja.errors import AuthorizationError
 
-from regions.api_auth import SessionAuth
+from accounts.auth import SessionAuth
 from regions.models import Application, Region
 
 from .conftest import ROLE_FIXTURES, VALID_APP, counts

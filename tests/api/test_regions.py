@@ -2,8 +2,10 @@
 
 import pytest
 
-from regions.models import AuditEntry, Region, RegionState
-from regions.services import Actor, add_region
+from accounts.audit import Actor
+from accounts.models import AuditEntry
+from regions.models import Region, RegionState
+from regions.services import add_region
 
 from .conftest import counts
 
@@ -69,16 +71,16 @@ def test_it_deletes_a_planned_region_outright_with_204(operator_api, application
     assert AuditEntry.objects.get(action="region.remove").source == "api"
 
 
-def test_it_marks_a_deployed_region_draining_with_200(operator_api, application, replica):
+def test_it_marks_a_deployed_region_removing_with_200(operator_api, application, replica):
     Region.objects.filter(pk=replica.pk).update(state=RegionState.ACTIVE)
     response = operator_api.delete(f"{REGIONS}/eu-west-1")
     assert response.status_code == 200
-    assert response.json()["state"] == "draining"
+    assert response.json()["state"] == "removing"
     replica.refresh_from_db()
-    assert replica.state == RegionState.DRAINING
+    assert replica.state == RegionState.REMOVING
     entry = AuditEntry.objects.get(action="region.remove")
     assert (entry.source, entry.before["state"], entry.after["state"]) == (
-        "api", "active", "draining")
+        "api", "active", "removing")
 
 
 def test_it_answers_404_for_a_region_the_application_does_not_have(operator_api, application):

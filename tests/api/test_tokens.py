@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from regions.models import ApiToken
+from accounts.models import ApiToken
 
 APPS = "/api/v1/applications"
 

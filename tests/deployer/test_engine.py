@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from deployer import cloudformation, services
 from deployer.models import Deployment, EventSource, Status
-from regions import aws
+from lib import aws
 from regions.models import RegionState
 
 from .conftest import region_template

@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
+from accounts.audit import Actor
 from deployer import services
 from deployer.models import Deployment, Rollout, Status
-from regions import aws
+from lib import aws
 from regions.models import RegionState
-from regions.services import Actor, add_region, remove_region
+from regions.services import add_region, remove_region
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -271,7 +272,7 @@ def test_removing_a_region_takes_its_stack_down_before_the_replica_after_confirm
 
 def test_a_rollout_refuses_to_remove_the_last_region_in_service(
         aws, application, operator, celery_worker_factory):
-    in_inventory(application, state=RegionState.DRAINING)
+    in_inventory(application, state=RegionState.REMOVING)
     celery_worker_factory("deploys", **WORKER_ENV)
 
     rollout = wait_for(services.deploy(application, operator))

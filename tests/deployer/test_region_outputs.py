@@ -1,6 +1,7 @@
+from accounts.models import AuditEntry
 from deployer.models import Deployment, Rollout, Status
 from deployer.services import region_finished
-from regions.models import AuditEntry, Region, RegionState
+from regions.models import Region, RegionState
 
 
 def _finished(application, outputs):

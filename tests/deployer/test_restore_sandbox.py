@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from deployer.models import Rollout
-from regions import aws
+from lib import aws
 from regions.models import Region, RegionState
 
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.audit import Actor
 from deployer.models import Deployment, Rollout, Status
-from regions.services import Actor, add_region
+from regions.services import add_region
 from tests.api.conftest import Api
 
 from .test_orchestration import WORKER_ENV, wait_for

@@ -5,9 +5,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import Actor
 from deployer import summary
 from deployer.models import Deployment, Rollout, Status
-from regions.services import Actor, add_region
+from regions.services import add_region
 
 pytestmark = pytest.mark.django_db
 

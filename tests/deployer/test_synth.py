@@ -10,10 +10,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from accounts.audit import Actor
 from deployer.node import node_bin_dir
 from deployer.synth import SynthError, app_inputs, synth_application
 from regions.models import Application, RegionState, Source
-from regions.services import Actor, add_region
+from regions.services import add_region
 from tests.conftest import APP_DATA
 
 APPS = Path(__file__).parent / "apps"
@@ -80,7 +81,7 @@ def test_app_inputs_put_the_main_region_first_and_the_replicas_after_it(three_re
 
 
 def test_app_inputs_leave_out_regions_being_removed(three_regions):
-    three_regions.regions.filter(code="eu-west-1").update(state=RegionState.DRAINING)
+    three_regions.regions.filter(code="eu-west-1").update(state=RegionState.REMOVING)
     inputs = app_inputs(three_regions)
     assert inputs["regions"] == "us-east-1,ap-southeast-2"
     assert inputs["replica_regions"] == "ap-southeast-2"

@@ -1,4 +1,5 @@
-from regions.models import Application, AuditEntry
+from accounts.models import AuditEntry
+from regions.models import Application
 from tests.conftest import APP_DATA
 
 

@@ -1,6 +1,6 @@
 import threading
 
-from regions import aws
+from lib import aws
 
 
 def test_each_thread_reuses_one_session_and_threads_do_not_share_it():

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from regions.models import AuditEntry, Region
+from accounts.models import AuditEntry
+from regions.models import Region
 
 
 def test_it_adds_lists_and_removes_regions_and_audits_each(application, operator, capsys):

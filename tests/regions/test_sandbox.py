@@ -5,15 +5,21 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from regions import aws, sandbox, services
-from regions.models import AuditEntry, FaultKind, Region, RegionState, SandboxFault
+from accounts.audit import Actor
+from accounts.models import AuditEntry
+from lib import aws
+from regions import services
+from regions.models import Region, RegionState
+from sandbox import emitter
+from sandbox import services as sandbox_services
+from sandbox.models import FaultKind, SandboxFault
 
 
 @pytest.fixture
 def sandbox_app(aws, settings, application):
     """The 'orders' application deployed in the local AWS: three regions with health checks."""
     settings.SANDBOX = True
-    actor = services.Actor(None, "cli")
+    actor = Actor(None, "cli")
     services.add_region(application, "eu-west-1", actor)
     services.add_region(application, "ap-southeast-2", actor)
     route53 = aws_client("route53")
@@ -55,7 +61,7 @@ def health_of(region: Region) -> float | None:
 
 
 def test_the_emitter_publishes_health_for_every_check_and_lag_for_every_pair(sandbox_app):
-    report = sandbox.emit()
+    report = emitter.emit()
 
     assert report.errors == []
     assert set(report.health.values()) == {True}
@@ -74,17 +80,17 @@ def test_the_emitter_publishes_health_for_every_check_and_lag_for_every_pair(san
 
 def test_an_outage_makes_the_region_unhealthy_and_restore_heals_it(sandbox_app, operator):
     region = sandbox_app.regions.get(code="eu-west-1")
-    actor = services.Actor(operator, "cli")
-    assert sandbox.inject(region, FaultKind.OUTAGE, actor) is True
-    assert sandbox.inject(region, FaultKind.OUTAGE, actor) is False
+    actor = Actor(operator, "cli")
+    assert sandbox_services.inject(region, FaultKind.OUTAGE, actor) is True
+    assert sandbox_services.inject(region, FaultKind.OUTAGE, actor) is False
 
-    report = sandbox.emit(now=datetime.now(UTC))
+    report = emitter.emit(now=datetime.now(UTC))
     assert report.health == {"orders/us-east-1": True, "orders/eu-west-1": False,
                              "orders/ap-southeast-2": True}
     assert health_of(region) == 0.0
 
-    assert sandbox.restore(region, actor) == ["outage"]
-    assert sandbox.emit().health["orders/eu-west-1"] is True
+    assert sandbox_services.restore(region, actor) == ["outage"]
+    assert emitter.emit().health["orders/eu-west-1"] is True
     assert list(AuditEntry.objects.filter(action__startswith="sandbox.")
                 .values_list("action", flat=True).order_by("id")) == ["sandbox.outage",
                                                                       "sandbox.restore"]
@@ -94,7 +100,7 @@ def test_the_emitter_honours_an_inverted_health_check(sandbox_app):
     region = sandbox_app.regions.get(code="ap-southeast-2")
     aws_client("route53").update_health_check(HealthCheckId=region.health_check_id, Inverted=True)
 
-    assert sandbox.emit().health["orders/ap-southeast-2"] is False
+    assert emitter.emit().health["orders/ap-southeast-2"] is False
 
 
 @pytest.mark.parametrize(
@@ -103,13 +109,13 @@ def test_the_emitter_honours_an_inverted_health_check(sandbox_app):
      (True, {"inverted": True}, True), (True, {"disabled": True}, True)],
 )
 def test_observed_health_follows_route53s_rules(outage, flags, healthy):
-    assert sandbox.observed_health(outage, flags) is healthy
+    assert emitter.observed_health(outage, flags) is healthy
 
 
 def test_injected_lag_raises_the_lag_of_every_pair_touching_the_region(sandbox_app):
     region = sandbox_app.regions.get(code="ap-southeast-2")
-    sandbox.inject(region, FaultKind.LAG, services.Actor(None, "cli"))
-    lag = sandbox.emit().lag
+    sandbox_services.inject(region, FaultKind.LAG, Actor(None, "cli"))
+    lag = emitter.emit().lag
     touching = {k: v for k, v in lag.items() if "ap-southeast-2" in k}
     others = {k: v for k, v in lag.items() if "ap-southeast-2" not in k}
     assert len(touching) == 4 and min(touching.values()) > 10000
@@ -118,21 +124,21 @@ def test_injected_lag_raises_the_lag_of_every_pair_touching_the_region(sandbox_a
 
 def test_operators_simulate_and_restore_from_the_region_page(client, sandbox_app, operator):
     client.force_login(operator)
-    page = client.get(reverse("regions:region_detail", args=["orders", "eu-west-1"])).content
+    page = client.get(reverse("front:region_detail", args=["orders", "eu-west-1"])).content
     assert b"Simulate outage" in page and b"Simulate replication lag" in page
-    url = reverse("regions:region_fault", args=["orders", "eu-west-1", "outage"])
+    url = reverse("sandbox:region_fault", args=["orders", "eu-west-1", "outage"])
     response = client.post(url, follow=True)
     assert b"Simulating: outage." in response.content
     assert SandboxFault.objects.filter(region__code="eu-west-1", kind="outage").exists()
-    client.post(reverse("regions:region_fault", args=["orders", "eu-west-1", "restore"]))
+    client.post(reverse("sandbox:region_fault", args=["orders", "eu-west-1", "restore"]))
     assert not SandboxFault.objects.exists()
 
 
 def test_viewers_cannot_simulate_faults(client, sandbox_app, viewer):
     client.force_login(viewer)
-    page = client.get(reverse("regions:region_detail", args=["orders", "eu-west-1"])).content
+    page = client.get(reverse("front:region_detail", args=["orders", "eu-west-1"])).content
     assert b"Simulate outage" not in page
-    url = reverse("regions:region_fault", args=["orders", "eu-west-1", "outage"])
+    url = reverse("sandbox:region_fault", args=["orders", "eu-west-1", "outage"])
     assert client.post(url).status_code == 403
     assert not SandboxFault.objects.exists()
 
@@ -140,9 +146,9 @@ def test_viewers_cannot_simulate_faults(client, sandbox_app, viewer):
 def test_faults_exist_only_in_sandbox_mode(client, application, operator, settings):
     settings.SANDBOX = False
     client.force_login(operator)
-    page = client.get(reverse("regions:region_detail", args=["orders", "us-east-1"])).content
+    page = client.get(reverse("front:region_detail", args=["orders", "us-east-1"])).content
     assert b"Rehearse an outage" not in page
-    url = reverse("regions:region_fault", args=["orders", "us-east-1", "outage"])
+    url = reverse("sandbox:region_fault", args=["orders", "us-east-1", "outage"])
     assert client.post(url).status_code == 403
     with pytest.raises(CommandError, match="only in sandbox mode"):
         call_command("sandbox", "outage", "us-east-1")
@@ -165,6 +171,6 @@ def test_the_new_application_form_is_prefilled_with_the_sandbox_zone(client, aws
     settings.SANDBOX = True
     client.force_login(admin_user)
     html = client.get(reverse("regions:application_create")).content.decode()
-    zone_id = sandbox.sandbox_zone_id()
+    zone_id = sandbox_services.sandbox_zone_id()
     assert f'value="{zone_id}"' in html
     assert 'value="app.sandbox.meridian.test"' in html

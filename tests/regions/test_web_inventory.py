@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from regions.models import Application, AuditEntry, Region, RegionRole, RegionState
+from accounts.models import AuditEntry
+from regions.models import Application, Region, RegionRole, RegionState
 from tests.conftest import APP_DATA
 
 FORM = {**APP_DATA, "stage": "prod", "source": "reference", "health_check_interval": "30",
@@ -86,7 +87,7 @@ def test_an_operator_adds_three_regions_and_each_is_audited(client, operator, ap
         RegionRole.REPLICA
     }
     assert AuditEntry.objects.filter(action="region.add", actor_name="otto", source="web").count() == 3
-    page = client.get(reverse("regions:application_detail", args=["orders"])).content.decode()
+    page = client.get(reverse("front:application_detail", args=["orders"])).content.decode()
     assert "ap-southeast-2" in page and "Replica" in page
 
 
@@ -114,9 +115,9 @@ def test_a_deployed_region_drains_instead_of_vanishing(client, operator, applica
     client.post(reverse("regions:region_add", args=["orders"]), {"code": "eu-west-1"})
     Region.objects.filter(code="eu-west-1").update(state=RegionState.ACTIVE)
     client.post(reverse("regions:region_remove", args=["orders", "eu-west-1"]))
-    assert Region.objects.get(code="eu-west-1").state == RegionState.DRAINING
+    assert Region.objects.get(code="eu-west-1").state == RegionState.REMOVING
     entry = AuditEntry.objects.filter(action="region.remove").get()
-    assert entry.before["state"] == "active" and entry.after["state"] == "draining"
+    assert entry.before["state"] == "active" and entry.after["state"] == "removing"
 
 
 def test_the_audit_trail_filters_by_actor_action_and_application(
@@ -125,7 +126,7 @@ def test_the_audit_trail_filters_by_actor_action_and_application(
     client.force_login(operator)
     client.post(reverse("regions:region_add", args=["orders"]), {"code": "eu-west-1"})
     client.force_login(viewer)
-    url = reverse("regions:audit_list")
+    url = reverse("accounts:audit_list")
     page = client.get(url, {"actor": "otto", "action": "region.add"}).content.decode()
     assert "orders/eu-west-1" in page
     assert "orders/eu-west-1" in page
@@ -138,21 +139,21 @@ def test_the_audit_trail_filters_by_actor_action_and_application(
 
 
 def test_tokens_are_shown_once_and_can_be_revoked(client, operator):
-    from regions.models import ApiToken
+    from accounts.models import ApiToken
 
     client.force_login(operator)
-    response = client.post(reverse("regions:token_create"), {"name": "ci"})
+    response = client.post(reverse("accounts:token_create"), {"name": "ci"})
     html = response.content.decode()
     token = ApiToken.objects.get(user=operator)
     assert token.key_prefix in html and 'id="new-token"' in html
     assert token.key_hash not in html
-    client.post(reverse("regions:token_revoke", args=[token.pk]))
+    client.post(reverse("accounts:token_revoke", args=[token.pk]))
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert list(AuditEntry.objects.values_list("action", flat=True).order_by("id")) == [
         "token.create", "token.revoke"
     ]
-    assert "Copy it now" not in client.get(reverse("regions:profile")).content.decode()
+    assert "Copy it now" not in client.get(reverse("accounts:profile")).content.decode()
 
 
 def test_deleting_an_application_keeps_its_slug_in_the_audit_trail(client, admin_user, application):
@@ -165,7 +166,8 @@ def test_deleting_an_application_keeps_its_slug_in_the_audit_trail(client, admin
 def test_the_services_refuse_null_characters_that_postgresql_cannot_store(admin_user):
     from django.core.exceptions import ValidationError
 
-    from regions.services import Actor, create_application
+    from accounts.audit import Actor
+    from regions.services import create_application
 
     with pytest.raises(ValidationError) as caught:
         create_application({**APP_DATA, "name": "bad\x00name"}, Actor(admin_user, "cli"))

@@ -11,9 +11,9 @@ NEW_APP = {**APP_DATA, "slug": "billing", "table_name": "billing", "stage": "pro
 
 READ_PAGES = [
     ("regions:application_list", []),
-    ("regions:application_detail", ["orders"]),
-    ("regions:region_detail", ["orders", "us-east-1"]),
-    ("regions:audit_list", []),
+    ("front:application_detail", ["orders"]),
+    ("front:region_detail", ["orders", "us-east-1"]),
+    ("accounts:audit_list", []),
 ]
 ADMIN_ONLY_GETS = [("regions:application_create", []), ("regions:application_edit", ["orders"])]
 OPERATOR_GETS = [("regions:region_add", ["orders"])]
@@ -67,7 +67,8 @@ def _mutations():
 def test_a_viewer_gets_403_on_every_mutation_and_nothing_changes(
     client, viewer, application, name, args, data, needed
 ):
-    from regions.models import Application, AuditEntry, Region
+    from accounts.models import AuditEntry
+    from regions.models import Application, Region
 
     before = (Application.objects.count(), Region.objects.count(), AuditEntry.objects.count())
     client.force_login(viewer)

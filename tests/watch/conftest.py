@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from regions import aws
+from accounts.audit import Actor
+from lib import aws
 from regions.models import Application, Region, RegionState
-from regions.services import Actor, add_region, create_application
+from regions.services import add_region, create_application
 from tests.conftest import APP_DATA
 
 _test_started: list[datetime] = []
@@ -111,7 +112,7 @@ class CallLog:
 
 @pytest.fixture
 def aws_calls(monkeypatch):
-    """Every AWS API call made through regions.aws.client, seen by botocore's own hooks."""
+    """Every AWS API call made through lib.aws.client, seen by botocore's own hooks."""
     log = CallLog()
     real_client = aws.client
 

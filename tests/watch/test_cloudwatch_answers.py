@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from regions import aws
-from regions.cloudwatch import get_metric_data, health_queries
+from lib import aws
+from lib.cloudwatch import get_metric_data, health_queries
 
 T = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from regions import pollers, watch
+from watch import pollers, summary
 
 from .conftest import (
     deploy_regions,
@@ -146,9 +146,8 @@ def test_a_banner_says_so_when_no_poll_has_succeeded_for_three_intervals(client,
     pollers.poll_cycle()
     assert "Data may be out of date" not in tiles(client)
 
+    from dashboard.models import PollState
     from django.utils import timezone
-
-    from regions.monitoring_models import PollState
     PollState.objects.filter(key="health").update(
         last_success_at=timezone.now() - timezone.timedelta(seconds=91))
     html = tiles(client)
@@ -163,7 +162,7 @@ def test_fragments_need_the_viewer_role(client, nobody, orders):
 
 def test_the_dashboard_section_renders_from_dashboard_context_alone(orders):
     application, regions = orders
-    context = watch.dashboard_context(
+    context = summary.dashboard_context(
         application, last_rollouts={regions["eu-west-1"].pk: "succeeded 10:02"})
     html = render_to_string("watch/_dashboard.html", context)
     assert "Last rollout: succeeded 10:02" in tile(html, "eu-west-1")

@@ -3,15 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from dashboard.models import HealthSample, ReplicationRollup, ReplicationSample
 from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from regions import watch
 from regions.models import Region
-from regions.monitoring_models import HealthSample, ReplicationRollup, ReplicationSample
+from watch import summary
 
 from .test_poll_cost import TWELVE
 
@@ -49,11 +49,11 @@ def queries(fn, *args) -> int:
 
 
 def render_dashboard(application) -> str:
-    return render_to_string("watch/_dashboard.html", watch.dashboard_context(application))
+    return render_to_string("watch/_dashboard.html", summary.dashboard_context(application))
 
 
 def render_region(region) -> str:
-    return render_to_string("watch/_region_watch.html", watch.region_context(region))
+    return render_to_string("watch/_region_watch.html", summary.region_context(region))
 
 
 def test_the_dashboard_tiles_and_matrix_cost_the_same_queries_at_3_and_12_regions(
@@ -65,8 +65,8 @@ def test_the_dashboard_tiles_and_matrix_cost_the_same_queries_at_3_and_12_region
     large = make_application("billing", admin_user)
     populate(large, TWELVE)
 
-    assert len(watch.dashboard_context(large)["matrix_rows"]) == 12
-    for fn in (render_dashboard, watch.tiles_context, watch.matrix_context):
+    assert len(summary.dashboard_context(large)["matrix_rows"]) == 12
+    for fn in (render_dashboard, summary.tiles_context, summary.matrix_context):
         assert queries(fn, small) == queries(fn, large), fn.__name__
     assert queries(render_dashboard, large) <= 7
     small_region = small.regions.select_related("application").get(code="us-east-2")

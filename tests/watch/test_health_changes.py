@@ -1,8 +1,9 @@
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from regions.models import HealthChange, Region, RegionState
-from regions.pollers import record_health_changes
+from regions.models import Region, RegionState
+from watch.models import HealthChange
+from watch.pollers import record_health_changes
 
 T0 = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 T1 = datetime(2026, 11, 27, 14, 3, tzinfo=UTC)

@@ -6,7 +6,7 @@ No Route 53 API call at all."""
 
 import pytest
 
-from regions import pollers
+from watch import pollers
 
 from .conftest import create_table, deploy_regions, make_application, minute, publish_lag
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from regions import pollers
 from regions.models import Region
-from regions.monitoring_models import (
+from watch import pollers
+from watch.models import (
     HealthChange,
     HealthSample,
     PollState,

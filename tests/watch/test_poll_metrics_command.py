@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from regions.monitoring_models import HealthSample
+from watch.models import HealthSample
 
 from .conftest import create_table, deploy_regions, minute, publish_health, publish_lag
 

@@ -1,11 +1,11 @@
 """The poll_metrics task: routed to the polling queue, one cycle at a time."""
 
 import pytest
+from dashboard.models import PollState
+from dashboard.tasks import LOCK_KEY, poll_metrics
 
 from controlplane.celery import app
-from regions import route53_budget
-from regions.monitoring_models import PollState
-from regions.tasks_watch import LOCK_KEY, poll_metrics
+from lib import route53_budget
 
 from .conftest import create_table, deploy_regions
 
@@ -73,7 +73,7 @@ def test_with_a_shared_cache_the_cycle_leaves_the_sparklines_ready_for_the_dashb
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from regions import watch
+    from watch import summary
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": settings.TEST_REDIS_URL,
@@ -85,7 +85,7 @@ def test_with_a_shared_cache_the_cycle_leaves_the_sparklines_ready_for_the_dashb
     poll_metrics()
 
     with CaptureQueriesContext(connection) as captured:
-        watch.dashboard_context(application)
+        summary.dashboard_context(application)
     # The regions, the poll states and the last rollouts; the series come from the cache.
     assert len(captured) == 3
     cache.clear()

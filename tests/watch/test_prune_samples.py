@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from regions.monitoring_models import (
+from watch.models import (
     HealthChange,
     HealthSample,
     ReplicationRollup,
     ReplicationSample,
 )
-from regions.tasks_watch import prune
+from watch.tasks import prune
 
 pytestmark = pytest.mark.django_db
 

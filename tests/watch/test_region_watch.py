@@ -4,7 +4,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from regions import pollers, route53_budget, watch
+from lib import route53_budget
+from watch import pollers, summary
 
 from .conftest import minute, publish_health, publish_lag
 
@@ -31,7 +32,7 @@ def test_it_shows_status_changes_and_lag_to_and_from_every_other_region(orders):
     publish_lag("orders", "ap-southeast-2", "eu-west-1", minute(-1), 2500)
     pollers.poll_cycle()
 
-    html = render_to_string("watch/_region_watch.html", watch.region_context(regions["eu-west-1"]))
+    html = render_to_string("watch/_region_watch.html", summary.region_context(regions["eu-west-1"]))
 
     assert html.count("<tr><td><time") == 2
     assert "first reading" in html and f"{minute(-2):%Y-%m-%d %H:%M}</time>" in html

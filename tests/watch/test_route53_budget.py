@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from regions import route53_budget
+from lib import route53_budget
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import re
 
-from regions.sparklines import sparkline
+from lib.sparklines import sparkline
 
 
 def points(svg: str) -> list[tuple[str, float, float]]:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from regions import pollers
-from regions.models import ApiToken
+from accounts.models import ApiToken
+from watch import pollers
 
 from .conftest import create_table, deploy_regions, minute, publish_health, publish_lag
 

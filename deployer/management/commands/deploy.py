@@ -5,10 +5,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.audit import Actor
 from deployer import services
 from deployer.models import FINISHED, DeploymentEvent, Rollout, RolloutKind, Status
 from regions.models import Application
-from regions.services import Actor
 
 # A plan-only rollout has done its work when it is planned.
 PLAN_DONE = (Status.PLANNED, Status.AWAITING_CONFIRMATION)

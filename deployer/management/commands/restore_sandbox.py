@@ -4,12 +4,12 @@ says is deployed (`make run` calls it; the emulator keeps its state in memory on
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.audit import Actor
 from deployer import services
 from deployer.cloudformation import stack_missing
 from deployer.services import DEPLOYED_STATES
-from regions import aws
+from lib import aws
 from regions.models import Application
-from regions.services import Actor
 
 
 def stack_exists(application, region) -> bool:

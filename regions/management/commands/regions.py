@@ -6,8 +6,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from regions import aws, services
-from regions.models import Application, AuditSource, RegionState
+from accounts.audit import Actor
+from accounts.models import AuditSource
+from lib import aws
+from regions import services
+from regions.models import Application, RegionState
 
 
 class Command(BaseCommand):
@@ -49,7 +52,7 @@ class Command(BaseCommand):
                 if region is None:
                     self.stdout.write(f"Removed {code} from {application.slug} (never deployed).")
                 else:
-                    self.stdout.write(f"{code} of {application.slug} is draining; the next "
+                    self.stdout.write(f"{code} of {application.slug} is being removed; the next "
                                       "deploy removes its stack and then its replica.")
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
@@ -60,15 +63,15 @@ class Command(BaseCommand):
             raise CommandError(f"No application with slug {slug!r}.")
         return application
 
-    def _actor(self, username: str) -> services.Actor:
-        from regions.permissions import can_operate
+    def _actor(self, username: str) -> Actor:
+        from accounts.roles import can_operate
 
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
         if not can_operate(user):
             raise CommandError(f"{username} does not have the operator role.")
-        return services.Actor(user, AuditSource.CLI)
+        return Actor(user, AuditSource.CLI)
 
     def _list(self, options):
         apps = Application.objects.prefetch_related("regions")

@@ -1,0 +1,99 @@
+"""What every API router shares: the error shape and strict request bodies derived from the
+models, so a field is described once (on the model) and the API documents it from there."""
+
+from datetime import datetime
+
+from django.db import models
+from ninja import Field, Schema
+from pydantic import ConfigDict, create_model, field_validator
+
+
+class ErrorOut(Schema):
+    """Every error: messages per field; `__all__` holds those about the request as a whole."""
+
+    errors: dict[str, list[str]] = Field(
+        examples=[{"slug": ["This field is required."], "__all__": ["..."]}]
+    )
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def model_field(model, name: str, mode: str = "optional"):
+    """A schema field documented from the model field: help text, length limit and choices.
+
+    mode is "required", "optional" (the model default applies) or "patch" (left unchanged).
+    Lengths and choices are documented, not enforced here: the model's full_clean enforces
+    them, with the same messages as the web UI."""
+    field = model._meta.get_field(name)
+    extra: dict = {}
+    if getattr(field, "max_length", None):
+        extra["maxLength"] = field.max_length
+    if field.choices:
+        extra["enum"] = [value for value, _label in field.flatchoices]
+
+    def document(schema: dict) -> None:
+        schema.update(extra)
+        if mode == "patch":
+            schema.pop("default", None)
+
+    kwargs: dict = {"description": str(field.help_text) or None, "json_schema_extra": document}
+    if mode == "required":
+        return Field(..., **kwargs)
+    if mode == "patch":
+        return Field(None, **kwargs)
+    return Field(field.get_default(), **kwargs)
+
+
+class StrictIn(Schema):
+    """Request bodies: JSON types exactly, no unknown fields, no text a database cannot store."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def storable_text(cls, value):
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("Null characters are not allowed.")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("The text is not valid Unicode.") from None
+        return value
+
+
+def _python_type(field) -> type:
+    if isinstance(field, models.DateTimeField):
+        return datetime
+    if isinstance(field, models.BooleanField):
+        return bool
+    if isinstance(field, models.IntegerField):
+        return int
+    return str
+
+
+def _is_required(field) -> bool:
+    return not field.blank and not field.has_default()
+
+
+def model_schema(name: str, model, fields, *, mode: str, base: type = Schema,
+                 doc: str = "") -> type:
+    """A schema named `name` with `fields` of `model`, typed and documented from the model.
+
+    mode "in": required where the model needs a value, else the model default applies;
+    "patch": every field optional and left unchanged when absent; "out": plain fields."""
+    definitions = {}
+    for field_name in fields:
+        field = model._meta.get_field(field_name)
+        kind = _python_type(field)
+        if mode == "out":
+            definitions[field_name] = (kind, ...)
+        elif mode == "patch":
+            definitions[field_name] = (kind, model_field(model, field_name, "patch"))
+        else:
+            how = "required" if _is_required(field) else "optional"
+            definitions[field_name] = (kind, model_field(model, field_name, how))
+    schema = create_model(name, __base__=base, __doc__=doc or None, **definitions)
+    schema.__module__ = base.__module__
+    return schema

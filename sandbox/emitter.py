@@ -1,0 +1,151 @@
+"""The sandbox emitter: publishes into the local AWS what AWS itself would publish.
+
+On AWS, Route 53 publishes HealthCheckStatus and HealthCheckPercentageHealthy for every
+health check (in us-east-1), and DynamoDB publishes ReplicationLatency in each source region.
+Nothing publishes them in the emulator, so in sandbox mode this module does, honouring each
+health check's Inverted and Disabled flags and the faults an operator injects."""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from lib import aws, route53_budget
+from regions.models import Region, RegionState
+
+from .models import FaultKind
+
+# The eight Route 53 checker regions: shares of healthy checkers come in eighths.
+CHECKERS = 8
+NORMAL_LAG_MS = 1000.0
+INJECTED_LAG_MS = 45000.0
+IN_SERVICE = (RegionState.ACTIVE, RegionState.PROVISIONING, RegionState.REMOVING,
+              RegionState.FAILED)
+BATCH = 500
+
+
+class SandboxOnly(Exception):
+    """A sandbox action was asked for outside sandbox mode."""
+
+
+def require_sandbox() -> None:
+    if not settings.SANDBOX:
+        raise SandboxOnly("Simulated faults exist only in sandbox mode (SANDBOX=1).")
+
+
+@dataclass
+class EmitReport:
+    health: dict[str, bool] = field(default_factory=dict)  # "app/region" → healthy
+    lag: dict[str, float] = field(default_factory=dict)  # "app/source→receiving" → ms
+    calls: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def health_check_flags() -> dict[str, dict]:
+    """Inverted/Disabled of every health check in the local Route 53 (one paged list call)."""
+    client = route53_budget.route53_client()
+    flags: dict[str, dict] = {}
+    marker = None
+    while True:
+        kwargs = {"MaxItems": "1000"}
+        if marker:
+            kwargs["Marker"] = marker
+        try:
+            page = client.list_health_checks(**kwargs)
+        except Exception as exc:
+            raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+        for check in page.get("HealthChecks", []):
+            config = check.get("HealthCheckConfig", {})
+            flags[check["Id"]] = {
+                "inverted": bool(config.get("Inverted")),
+                "disabled": bool(config.get("Disabled")),
+            }
+        if not page.get("IsTruncated"):
+            return flags
+        marker = page.get("NextMarker")
+
+
+def observed_health(outage: bool, flags: dict | None) -> bool:
+    """What Route 53 would report: an outage fails the check; Inverted flips; Disabled passes."""
+    flags = flags or {}
+    if flags.get("disabled"):
+        return True
+    healthy = not outage
+    return (not healthy) if flags.get("inverted") else healthy
+
+
+def _percentage(healthy: bool, rng: random.Random) -> float:
+    agreeing = CHECKERS - rng.choice([0, 0, 0, 1]) if healthy else rng.choice([0, 0, 1])
+    return 100.0 * agreeing / CHECKERS
+
+
+def _put(region: str, namespace: str, data: list[dict], report: EmitReport) -> None:
+    client = aws.client("cloudwatch", region)
+    for start in range(0, len(data), BATCH):
+        report.calls += 1
+        try:
+            client.put_metric_data(Namespace=namespace, MetricData=data[start:start + BATCH])
+        except Exception as exc:
+            report.errors.append(str(aws.AwsError.wrap(exc, service="cloudwatch", region=region)))
+
+
+def emit(now: datetime | None = None, rng: random.Random | None = None) -> EmitReport:
+    """Publish one round of health and replication metrics for every deployed region."""
+    require_sandbox()
+    now = now or datetime.now(UTC)
+    rng = rng or random.Random()
+    report = EmitReport()
+    regions = list(
+        Region.objects.filter(state__in=IN_SERVICE)
+        .select_related("application")
+        .prefetch_related("sandbox_faults")
+        .order_by("application_id", "code")
+    )
+    faults = {r.pk: {f.kind for f in r.sandbox_faults.all()} for r in regions}
+
+    checked = [r for r in regions if r.health_check_id]
+    if checked:
+        try:
+            flags = health_check_flags()
+            report.calls += 1
+        except (aws.AwsError, route53_budget.Route53Busy) as exc:
+            report.errors.append(f"health check flags: {exc}")
+            flags = {}
+        data = []
+        for region in checked:
+            healthy = observed_health(FaultKind.OUTAGE in faults[region.pk],
+                                      flags.get(region.health_check_id))
+            report.health[f"{region.application.slug}/{region.code}"] = healthy
+            dims = [{"Name": "HealthCheckId", "Value": region.health_check_id}]
+            data.append({"MetricName": "HealthCheckStatus", "Dimensions": dims, "Timestamp": now,
+                         "Value": 1.0 if healthy else 0.0, "Unit": "None"})
+            data.append({"MetricName": "HealthCheckPercentageHealthy", "Dimensions": dims,
+                         "Timestamp": now, "Value": _percentage(healthy, rng), "Unit": "Percent"})
+        _put("us-east-1", "AWS/Route53", data, report)
+
+    by_app: dict[int, list[Region]] = defaultdict(list)
+    for region in regions:
+        by_app[region.application_id].append(region)
+    by_source: dict[str, list[dict]] = defaultdict(list)
+    for members in by_app.values():
+        table = members[0].application.table_name
+        for source in members:
+            for receiving in members:
+                if receiving.pk == source.pk:
+                    continue
+                lagging = FaultKind.LAG in faults[source.pk] | faults[receiving.pk]
+                base = INJECTED_LAG_MS if lagging else NORMAL_LAG_MS
+                value = max(50.0, rng.gauss(base, base * 0.2))
+                key = f"{source.application.slug}/{source.code}→{receiving.code}"
+                report.lag[key] = round(value, 1)
+                by_source[source.code].append({
+                    "MetricName": "ReplicationLatency",
+                    "Dimensions": [{"Name": "TableName", "Value": table},
+                                   {"Name": "ReceivingRegion", "Value": receiving.code}],
+                    "Timestamp": now, "Value": value, "Unit": "Milliseconds",
+                })
+    for source_code, data in sorted(by_source.items()):
+        _put(source_code, "AWS/DynamoDB", data, report)
+    return report

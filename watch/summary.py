@@ -1,0 +1,382 @@
+"""What the dashboard shows, read with a fixed number of SQL queries whatever the region count.
+
+dashboard_context(application) -> context for templates/watch/_dashboard.html
+region_context(region)         -> context for templates/watch/_region_watch.html"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Avg, OuterRef, Q, Subquery
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from lib.sparklines import sparkline
+from regions.models import Application, Region, RegionState
+
+from . import pollers
+from .models import HealthChange, HealthSample, PollState, ReplicationRollup, is_healthy
+
+HOURS = 24
+# A reading older than this is history, not the current state.
+RECENT = timedelta(minutes=10)
+
+
+def lag_thresholds() -> tuple[int, int]:
+    return settings.LAG_WARN_MS, settings.LAG_CRIT_MS
+
+
+def lag_level(ms: float | None) -> str:
+    if ms is None:
+        return "nodata"
+    warn, crit = lag_thresholds()
+    if ms >= crit:
+        return "crit"
+    if ms >= warn:
+        return "warn"
+    return "ok"
+
+
+def _hours(now: datetime) -> list[datetime]:
+    last = now.replace(minute=0, second=0, microsecond=0)
+    return [last - timedelta(hours=HOURS - 1 - i) for i in range(HOURS)]
+
+
+def _regions_with_latest_health(queryset):
+    """Regions annotated with their latest sample and latest change: one query."""
+    sample = HealthSample.objects.filter(region=OuterRef("pk")).order_by("-at")
+    change = HealthChange.objects.filter(region=OuterRef("pk")).order_by("-at")
+    return queryset.annotate(
+        h_at=Subquery(sample.values("at")[:1]),
+        h_status=Subquery(sample.values("status")[:1]),
+        h_percentage=Subquery(sample.values("percentage_healthy")[:1]),
+        change_at=Subquery(change.values("at")[:1]),
+        change_healthy=Subquery(change.values("healthy")[:1]),
+    )
+
+
+def _health_series(region_ids: list[int], hours: list[datetime]) -> dict[int, list]:
+    """Share of healthy minutes per hour over the last 24 h, per region: one query."""
+    rows = (
+        HealthSample.objects.filter(region_id__in=region_ids, at__gte=hours[0],
+                                    status__isnull=False)
+        .annotate(bucket=TruncHour("at"))
+        .values_list("region_id", "bucket")
+        .annotate(share=Avg("status"))
+        .order_by()
+    )
+    index = {hour: i for i, hour in enumerate(hours)}
+    series = {pk: [None] * len(hours) for pk in region_ids}
+    for region_id, bucket, share in rows:
+        if bucket in index:
+            series[region_id][index[bucket]] = share
+    return series
+
+
+def _version_key(name: str, watch: "Watch", versions: list, hours: list[datetime], ids) -> str:
+    version = max(versions).timestamp() if versions else 0
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    return f"watch:{name}:{watch.application.pk}:{version}:{hours[-1].timestamp()}:{digest}"
+
+
+def _health_series_cached(watch: "Watch", hours: list[datetime]) -> dict[int, list]:
+    """Health series change only when a health poll succeeds: cached under that time."""
+    source = watch.source(pollers.health_key(watch.application))
+    versions = [source.state.last_success_at] if (
+        source and source.state and source.state.last_success_at) else []
+    ids = [r.pk for r in watch.regions]
+    key = _version_key("health-series", watch, versions, hours, ids)
+    series = cache.get(key)
+    if series is None:
+        series = _health_series(ids, hours)
+        cache.set(key, series, timeout=max(watch.interval * 4, 120))
+    return series
+
+
+def _lag_series(application_id: int, hours: list[datetime], codes: set[str] | None = None):
+    """Hourly average lag per pair over the last 24 h, from the rollups: one query."""
+    series: dict[tuple[str, str], list] = {}
+    if connection.vendor == "postgresql" and codes is None:
+        # One row a pair instead of one an hour: ten times fewer rows to ship and convert.
+        table = connection.ops.quote_name(ReplicationRollup._meta.db_table)
+        sql = (f"SELECT source, receiving, array_agg(((extract(epoch FROM bucket) - %s) / 3600)"
+               f"::int), array_agg(avg_ms) FROM {table} WHERE application_id = %s "
+               "AND bucket >= %s GROUP BY source, receiving")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [hours[0].timestamp(), application_id, hours[0]])
+            for source, receiving, offsets, values in cursor.fetchall():
+                line = [None] * len(hours)
+                for offset, value in zip(offsets, values, strict=True):
+                    if 0 <= offset < len(hours):
+                        line[offset] = value
+                series[(source, receiving)] = line
+        return series
+    rows = ReplicationRollup.objects.filter(application_id=application_id, bucket__gte=hours[0])
+    if codes is not None:
+        rows = rows.filter(Q(source__in=codes) | Q(receiving__in=codes))
+    index = {hour: i for i, hour in enumerate(hours)}
+    for source, receiving, bucket, avg_ms in rows.values_list(
+        "source", "receiving", "bucket", "avg_ms"
+    ).order_by():
+        if bucket in index:
+            series.setdefault((source, receiving), [None] * len(hours))[index[bucket]] = avg_ms
+    return series
+
+
+def _lag_sparks(application: Application, watch: "Watch", hours: list[datetime]) -> dict:
+    """SVG sparkline per pair; they change only when a replication poll succeeds, so they are
+    cached under the newest success time (a cache miss costs one query)."""
+    successes = [
+        s.state.last_success_at for s in watch.sources.values()
+        if s.key.startswith("replication:") and s.state and s.state.last_success_at
+    ]
+    key = _version_key("lag-sparks", watch, successes, hours, watch.codes)
+    sparks = cache.get(key)
+    if sparks is None:
+        sparks = {
+            pair: sparkline(line, label="hourly average lag, last 24 h",
+                            css_class="spark spark-lag")
+            for pair, line in _lag_series(application.pk, hours).items()
+        }
+        cache.set(key, sparks, timeout=max(watch.interval * 4, 120))
+    return sparks
+
+
+def _latest_lags(watch: "Watch", pairs: list[tuple[str, str]]) -> dict:
+    """Latest reading of each pair, as the poller recorded it on the poll state of its source
+    (already loaded: no query). A pair never read is absent: "no data", never 0."""
+    result = {}
+    for source in {source for source, _ in pairs}:
+        found = watch.source(pollers.replication_key(watch.application, source))
+        state = found.state if found else None
+        for receiving, (at, value) in ((state.detail or {}).get("latest", {}) if state
+                                       else {}).items():
+            result[(source, receiving)] = (parse_datetime(at), value)
+    return {pair: result[pair] for pair in pairs if pair in result}
+
+
+@dataclass
+class Source:
+    key: str
+    label: str
+    state: PollState | None
+    stale: bool = False
+    reason: str = ""
+    behind: bool = False
+
+
+def _sources(application, codes: list[str], has_checks: bool, states: dict, now, interval):
+    wanted: list[tuple[str, str]] = []
+    if has_checks:
+        wanted.append((pollers.health_key(application), "Route 53 health"))
+    if len(codes) > 1:
+        wanted += [(pollers.replication_key(application, c), f"Replication from {c}")
+                   for c in codes]
+    if codes:
+        wanted.append((pollers.replicas_key(application), "Replica state"))
+    sources = {}
+    for key, label in wanted:
+        state = states.get(key)
+        source = Source(key, label, state)
+        if state is None:
+            source.stale, source.reason, source.behind = True, "not polled yet", True
+        else:
+            source.stale = state.is_stale(interval, now)
+            source.reason = state.stale_reason(interval, now)
+            source.behind = state.behind(interval, now)
+        sources[key] = source
+    return sources
+
+
+@dataclass
+class Watch:
+    """The shared first two queries: the regions and the poll state of their sources."""
+
+    application: Application
+    now: datetime
+    interval: int
+    regions: list[Region]
+    sources: dict[str, Source]
+    codes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, application: Application) -> "Watch":
+        now = timezone.now()
+        interval = pollers.poll_interval()
+        regions = sorted(
+            _regions_with_latest_health(application.regions.exclude(state=RegionState.REMOVED)),
+            key=lambda r: (not r.is_main, r.code),  # the main region first, then by code
+        )
+        watched = [r for r in regions if r.state not in pollers.UNWATCHED_STATES]
+        codes = [r.code for r in watched]
+        keys = pollers.poll_keys(application, codes)
+        states = {s.key: s for s in PollState.objects.filter(key__in=keys)}
+        has_checks = any(r.health_check_id for r in watched)
+        return cls(application, now, interval, regions,
+                   _sources(application, codes, has_checks, states, now, interval), codes)
+
+    def source(self, key: str) -> Source | None:
+        return self.sources.get(key)
+
+    def banner(self) -> list[Source]:
+        return [s for s in self.sources.values() if s.behind]
+
+
+def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> dict:
+    health_source = watch.source(pollers.health_key(watch.application))
+    watched = region.state not in pollers.UNWATCHED_STATES
+    tile = {
+        "region": region, "code": region.code, "role": region.get_role_display(),
+        "state": region.get_state_display(), "state_colour": region.state_colour,
+        "health": "nodata", "percentage": region.h_percentage, "at": region.h_at,
+        "since": None, "stale": False, "stale_reason": "", "reading_old": False,
+        "spark": sparkline(series, ceiling=1.0, label=f"{region.code}: share of healthy "
+                           "minutes per hour, last 24 h", css_class="spark spark-health"),
+        "replica_status": None,
+    }
+    if region.h_status is not None:
+        healthy = is_healthy(region.h_status)
+        tile["health"] = "healthy" if healthy else "unhealthy"
+        if region.change_at is not None and region.change_healthy == healthy:
+            tile["since"] = region.change_at
+        tile["reading_old"] = watch.now - region.h_at > RECENT
+    if watched and region.health_check_id and health_source and health_source.stale:
+        tile["stale"], tile["stale_reason"] = True, health_source.reason
+    if watched and not region.health_check_id:
+        tile["stale_reason"] = "no health check recorded for this region yet"
+    if replicas is not None and replicas.get("reported") and not region.is_main:
+        tile["replica_status"] = replicas["replicas"].get(region.code, "not a replica")
+    return tile
+
+
+def tiles_context(application: Application, watch: Watch | None = None,
+                  last_rollouts: dict | None = None) -> dict:
+    watch = watch or Watch.load(application)
+    hours = _hours(watch.now)
+    series = _health_series_cached(watch, hours)
+    replicas_source = watch.source(pollers.replicas_key(application))
+    replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
+    tiles = [_tile(r, watch, series[r.pk], replicas) for r in watch.regions]
+    if last_rollouts:
+        for tile in tiles:
+            tile["last_rollout"] = last_rollouts.get(tile["region"].pk)
+    return {
+        "application": application, "tiles": tiles, "stale_sources": watch.banner(),
+        "poll_interval": watch.interval, "now": watch.now,
+    }
+
+
+NO_SPARK = sparkline([None] * HOURS, label="no lag data in the last 24 h",
+                     css_class="spark spark-lag")
+
+
+def _cell(pair_latest, series, stale: bool, spark=None) -> dict:
+    at, ms = pair_latest if pair_latest else (None, None)
+    if spark is None:
+        spark = NO_SPARK if series is None else sparkline(
+            series, label="hourly average lag, last 24 h", css_class="spark spark-lag")
+    return {"at": at, "ms": ms, "level": lag_level(ms), "stale": stale, "spark": spark}
+
+
+def _cell_html(source: str, cell: dict | None) -> str:
+    """One matrix cell; built here, not in the template, since a matrix has up to ~900."""
+    if cell is None:
+        return '<td class="muted">—</td>'
+    if cell["ms"] is None:
+        value = '<span class="lag">no data</span>'
+    else:
+        value = (f'<span class="lag" title="at {cell["at"]:%H:%M} UTC">'
+                 f'{cell["ms"]:.0f} ms</span>')
+    pair = escape(f"{source}:{cell['receiving']}")
+    return (f'<td class="lag-{cell["level"]}" data-pair="{pair}">{value}'
+            f'<div>{cell["spark"]}</div></td>')
+
+
+def matrix_context(application: Application, watch: Watch | None = None) -> dict:
+    watch = watch or Watch.load(application)
+    hours = _hours(watch.now)
+    codes = watch.codes
+    pairs = [(s, r) for s in codes for r in codes if s != r]
+    latest = _latest_lags(watch, pairs)
+    sparks = _lag_sparks(application, watch, hours)
+    rows = []
+    for source in codes:
+        src = watch.source(pollers.replication_key(application, source))
+        stale = bool(src and src.stale)
+        rows.append({
+            "source": source, "stale": stale, "stale_reason": src.reason if stale else "",
+            "cells": [
+                None if source == receiving else
+                dict(_cell(latest.get((source, receiving)), None, stale,
+                           sparks.get((source, receiving), NO_SPARK)), receiving=receiving)
+                for receiving in codes
+            ],
+        })
+        rows[-1]["cells_html"] = mark_safe("".join(
+            _cell_html(source, cell) for cell in rows[-1]["cells"]))
+    warn, crit = lag_thresholds()
+    return {"application": application, "codes": codes, "matrix_rows": rows,
+            "lag_warn_ms": warn, "lag_crit_ms": crit, "poll_interval": watch.interval}
+
+
+def cache_is_shared() -> bool:
+    """Whether a worker's cache entries reach the web processes (not per-process memory)."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def warm(applications) -> None:
+    """Compute the cached sparklines after a poll, so no dashboard request pays for them."""
+    for application in applications:
+        watch = Watch.load(application)
+        hours = _hours(watch.now)
+        _health_series_cached(watch, hours)
+        _lag_sparks(application, watch, hours)
+
+
+def dashboard_context(application: Application, last_rollouts: dict | None = None) -> dict:
+    """Everything templates/watch/_dashboard.html needs (4 SQL queries, any region count).
+
+    `last_rollouts`, when given, maps region id to the last rollout result shown on its tile."""
+    watch = Watch.load(application)
+    return {**tiles_context(application, watch, last_rollouts),
+            **matrix_context(application, watch)}
+
+
+def region_context(region: Region, changes: int = 20) -> dict:
+    """Everything templates/watch/_region_watch.html needs (a fixed number of SQL queries)."""
+    application = region.application
+    watch = Watch.load(application)
+    hours = _hours(watch.now)
+    annotated = next((r for r in watch.regions if r.pk == region.pk), None)
+    history = list(HealthChange.objects.filter(region=region).order_by("-at")[:changes])
+    series = _health_series([region.pk], hours)[region.pk]
+    others = [c for c in watch.codes if c != region.code]
+    pairs = [(region.code, c) for c in others] + [(c, region.code) for c in others]
+    latest = _latest_lags(watch, pairs)
+    lag_series = _lag_series(application.pk, hours, {region.code})
+    src = watch.source(pollers.replication_key(application, region.code))
+    lags = []
+    for other in others:
+        into = watch.source(pollers.replication_key(application, other))
+        lags.append({
+            "other": other,
+            "outgoing": _cell(latest.get((region.code, other)),
+                              lag_series.get((region.code, other)), bool(src and src.stale)),
+            "incoming": _cell(latest.get((other, region.code)),
+                              lag_series.get((other, region.code)), bool(into and into.stale)),
+        })
+    replicas_source = watch.source(pollers.replicas_key(application))
+    replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
+    tile = _tile(annotated, watch, series, replicas) if annotated else None
+    return {
+        "watch_region": region, "watch_tile": tile, "health_changes": history,
+        "lags": lags, "outgoing_stale_reason": src.reason if src and src.stale else "",
+        "stale_sources": watch.banner(), "poll_interval": watch.interval,
+    }
