@@ -80,12 +80,9 @@ def audit_entries(*, actor: str = "", application: str = "", action: str = "", s
 
 
 def day_start(day: date, *, next_day: bool = False) -> datetime:
-    """Midnight UTC at the start of `day` (or of the day after)."""
+    """Midnight UTC at the start of `day` (or of the day after: OverflowError on the last)."""
     moment = datetime.combine(day, time.min, tzinfo=UTC)
-    if next_day:
-        # The last day of the calendar has no next day: everything is before its end.
-        return datetime.max.replace(tzinfo=UTC) if day == date.max else moment + timedelta(days=1)
-    return moment
+    return moment + timedelta(days=1) if next_day else moment
 
 
 def parse_moment(name: str, value: str, *, end: bool) -> datetime:

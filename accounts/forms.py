@@ -1,3 +1,5 @@
+from datetime import date
+
 from django import forms
 
 from .audit import audit_entries, day_start
@@ -23,6 +25,8 @@ class AuditFilterForm(forms.Form):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError("The start date is after the end date.")
+        if data.get("until") == date.max:
+            self.add_error("until", "Enter a date before the last day of the calendar.")
         return data
 
     def entries(self):

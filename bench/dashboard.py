@@ -113,11 +113,11 @@ def fill(application, days: float) -> None:
 
 def mark_polled(application) -> None:
     """Poll states as the poller leaves them, with the latest reading of every pair."""
-    from dashboard.models import PollState
     from django.db import connection
     from django.utils import timezone
 
     from watch import pollers
+    from watch.models import PollState
 
     latest: dict[str, dict] = {}
     with connection.cursor() as cur:
@@ -187,11 +187,12 @@ def watch_queries(application) -> int:
 
 
 def dashboard_bench(args, codes: list[str]) -> list[str]:
-    from dashboard.models import ReplicationSample
     from django.contrib.auth.models import Group, User
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
+
+    from watch.models import ReplicationSample
 
     lines = []
     started = time.perf_counter()
@@ -202,7 +203,7 @@ def dashboard_bench(args, codes: list[str]) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     rows = ReplicationSample.objects.count()
-    from dashboard.models import HealthSample
+    from watch.models import HealthSample
 
     health_rows = HealthSample.objects.count()
     lines.append(f"data: {args.regions} regions, {args.days:g} days of one-minute samples: "

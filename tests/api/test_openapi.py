@@ -68,7 +68,7 @@ def test_the_schema_documents_the_error_shape_on_every_operation(db):
 
 def test_the_schema_documents_both_answers_of_deleting_a_region(db):
     op = openapi()["paths"]["/api/v1/applications/{slug}/regions/{code}"]["delete"]
-    assert "removing" in op["responses"]["200"]["description"]
+    assert "being removed" in op["responses"]["200"]["description"]
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/RegionOut")
     assert "deleted" in op["responses"]["204"]["description"]

@@ -146,8 +146,9 @@ def test_a_banner_says_so_when_no_poll_has_succeeded_for_three_intervals(client,
     pollers.poll_cycle()
     assert "Data may be out of date" not in tiles(client)
 
-    from dashboard.models import PollState
     from django.utils import timezone
+
+    from watch.models import PollState
     PollState.objects.filter(key="health").update(
         last_success_at=timezone.now() - timezone.timedelta(seconds=91))
     html = tiles(client)
@@ -169,15 +170,3 @@ def test_the_dashboard_section_renders_from_dashboard_context_alone(orders):
     assert "Last rollout" not in tile(html, "us-east-1")
     assert 'id="region-tiles"' in html and 'id="replication-matrix"' in html
 
-
-def last_rollouts_for_tests(application):
-    return {r.pk: f"succeeded ({r.code})" for r in application.regions.filter(code="eu-west-1")}
-
-
-def test_refreshed_tiles_show_the_last_rollout_from_the_configured_function(client, viewer,
-                                                                            orders, settings):
-    settings.WATCH_LAST_ROLLOUTS = f"{__name__}.last_rollouts_for_tests"
-    client.force_login(viewer)
-    html = tiles(client)
-    assert "Last rollout: succeeded (eu-west-1)" in tile(html, "eu-west-1")
-    assert "Last rollout" not in tile(html, "us-east-1")

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from dashboard.models import HealthSample, ReplicationRollup, ReplicationSample
 from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from regions.models import Region
 from watch import summary
+from watch.models import HealthSample, ReplicationRollup, ReplicationSample
 
 from .test_poll_cost import TWELVE
 

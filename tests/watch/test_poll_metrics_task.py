@@ -1,11 +1,11 @@
 """The poll_metrics task: routed to the polling queue, one cycle at a time."""
 
 import pytest
-from dashboard.models import PollState
-from dashboard.tasks import LOCK_KEY, poll_metrics
 
 from controlplane.celery import app
-from lib import route53_budget
+from lib import shared_redis
+from watch.models import PollState
+from watch.tasks import LOCK_KEY, poll_metrics
 
 from .conftest import create_table, deploy_regions
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def lock():
-    conn = route53_budget.connection()
+    conn = shared_redis.client()
     conn.delete(LOCK_KEY)
     yield conn
     conn.delete(LOCK_KEY)
@@ -86,6 +86,6 @@ def test_with_a_shared_cache_the_cycle_leaves_the_sparklines_ready_for_the_dashb
 
     with CaptureQueriesContext(connection) as captured:
         summary.dashboard_context(application)
-    # The regions, the poll states and the last rollouts; the series come from the cache.
-    assert len(captured) == 3
+    # The regions and the poll states; the series come from the cache.
+    assert len(captured) == 2
     cache.clear()

@@ -1,5 +1,6 @@
 """Pruning keeps the sample tables bounded."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from watch.models import (
     ReplicationRollup,
     ReplicationSample,
 )
-from watch.tasks import prune
+from watch.tasks import prune, prune_samples
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +41,19 @@ def test_it_deletes_samples_past_retention_in_batches_and_keeps_the_rest(applica
     assert ReplicationSample.objects.count() == 1
     assert ReplicationRollup.objects.get().bucket == now - timedelta(days=8)
     assert HealthChange.objects.count() == 1
+
+
+@pytest.mark.slow
+def test_a_real_polling_worker_prunes_the_test_database(application, celery_worker_factory):
+    region = application.regions.get()
+    now = timezone.now().replace(second=0, microsecond=0)
+    HealthSample.objects.create(region=region, at=now - timedelta(days=30), status=1.0)
+    HealthSample.objects.create(region=region, at=now, status=1.0)
+    celery_worker_factory("polling")
+
+    prune_samples.delay()
+
+    deadline = time.monotonic() + 30
+    while HealthSample.objects.count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(HealthSample.objects.values_list("at", flat=True)) == [now]

@@ -4,7 +4,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from lib import route53_budget
+from lib import route53_budget, shared_redis
 from watch import pollers, summary
 
 from .conftest import minute, publish_health, publish_lag
@@ -15,7 +15,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def budget():
-    conn = route53_budget.connection()
+    conn = shared_redis.client()
     conn.delete(route53_budget.KEY)
     for key in conn.scan_iter("meridian:checkers:*"):
         conn.delete(key)

@@ -5,12 +5,12 @@ from collections import Counter
 
 import pytest
 
-from lib import route53_budget
+from lib import route53_budget, shared_redis
 
 
 @pytest.fixture
 def budget(settings):
-    conn = route53_budget.connection()
+    conn = shared_redis.client()
     conn.delete(route53_budget.KEY)
     yield conn
     conn.delete(route53_budget.KEY)

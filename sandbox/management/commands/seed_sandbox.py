@@ -8,7 +8,7 @@ from accounts.models import AuditSource
 from lib import aws
 from regions import services
 from regions.models import Application, Source
-from sandbox.emitter import ZONE, sandbox_zone_id
+from sandbox.services import ZONE, sandbox_zone_id
 
 DEMO = {
     "slug": "demo",

@@ -1,0 +1,50 @@
+"""The application overview composes the inventory, the watch and the rollouts."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from deployer.models import Deployment, Rollout, Status
+from tests.watch.test_dashboard_fragments import HTMX, tile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deployed_once(application):
+    region = application.regions.get()
+    rollout = Rollout.objects.create(application=application, kind="deploy",
+                                     status=Status.FAILED, finished_at=timezone.now())
+    Deployment.objects.create(rollout=rollout, region=region, step=0, action="update_main",
+                              stack_name=region.stack_name, status=Status.FAILED,
+                              finished_at=timezone.now())
+    return rollout
+
+
+def test_the_overview_tiles_show_each_regions_last_rollout(client, viewer, deployed_once):
+    client.force_login(viewer)
+    response = client.get(reverse("front:overview_tiles", args=["orders"]), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Last rollout: failed (rollout {deployed_once.pk}" in tile(html, "us-east-1")
+    # The fragment asks for itself again, not for the watch's rollout-free tiles.
+    assert f'hx-get="{reverse("front:overview_tiles", args=["orders"])}"' in html
+
+
+def test_the_overview_page_polls_the_overview_tiles(client, viewer, deployed_once):
+    client.force_login(viewer)
+    html = client.get(reverse("front:application_detail", args=["orders"])).content.decode()
+    assert f'hx-get="{reverse("front:overview_tiles", args=["orders"])}"' in html
+    assert "Last rollout: failed" in tile(html, "us-east-1")
+
+
+def test_the_watch_dashboard_alone_knows_nothing_of_rollouts(client, viewer, deployed_once):
+    client.force_login(viewer)
+    html = client.get(reverse("watch:region_tiles", args=["orders"]), **HTMX).content.decode()
+    assert "Last rollout" not in html
+
+
+def test_the_overview_tiles_need_the_viewer_role(client, nobody, deployed_once):
+    client.force_login(nobody)
+    assert client.get(reverse("front:overview_tiles", args=["orders"]),
+                      **HTMX).status_code == 403
