@@ -103,6 +103,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# The first admin that `make run` (manage.py ensure_admin) creates; no password: one is generated.
+MERIDIAN_ADMIN_USER = envstr("MERIDIAN_ADMIN_USER", "admin")
+MERIDIAN_ADMIN_PASSWORD = envstr("MERIDIAN_ADMIN_PASSWORD")
 LOGIN_REDIRECT_URL = "regions:application_list"
 LOGOUT_REDIRECT_URL = "login"
 

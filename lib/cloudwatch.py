@@ -69,36 +69,33 @@ def get_metric_data(
     for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
         batch = queries[offset:offset + MAX_QUERIES_PER_CALL]
         by_id = {f"m{i}": q for i, q in enumerate(batch)}
-        request = {
-            "MetricDataQueries": [_as_request(i, q) for i, q in enumerate(batch)],
-            "StartTime": start,
-            "EndTime": end,
-            "ScanBy": "TimestampAscending",
-        }
-        while True:
-            try:
-                answer = cloudwatch.get_metric_data(**request)
-            except Exception as exc:
-                raise aws.AwsError.wrap(exc, service="cloudwatch", region=region) from exc
-            for result in answer.get("MetricDataResults", []):
-                status = result.get("StatusCode", "Complete")
-                if status in ("Forbidden", "InternalError"):
-                    # Not "no data": the metric could not be read, so its data goes stale.
-                    why = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
-                    raise aws.AwsError(
-                        f"cloudwatch in {region}: {status} for {result.get('Label') or result.get('Id')}"
-                        + (f": {why}" if why else ""),
-                        code=status, retryable=status == "InternalError",
-                        service="cloudwatch", region=region)
-                query = by_id.get(result.get("Id"))
-                if query is None:
-                    continue
-                points[query.key].extend(
-                    zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-            token = answer.get("NextToken")
-            if not token:
-                break
-            request["NextToken"] = token
+        pages = cloudwatch.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[_as_request(i, q) for i, q in enumerate(batch)],
+            StartTime=start, EndTime=end, ScanBy="TimestampAscending")
+        try:
+            for answer in pages:
+                _collect(answer, by_id, points, region)
+        except aws.AwsError:
+            raise
+        except Exception as exc:
+            raise aws.AwsError.wrap(exc, service="cloudwatch", region=region) from exc
     for series in points.values():
         series.sort(key=lambda point: point[0])
     return points
+
+
+def _collect(answer: dict, by_id: dict, points: dict, region: str) -> None:
+    for result in answer.get("MetricDataResults", []):
+        status = result.get("StatusCode", "Complete")
+        if status in ("Forbidden", "InternalError"):
+            # Not "no data": the metric could not be read, so its data goes stale.
+            why = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+            raise aws.AwsError(
+                f"cloudwatch in {region}: {status} for {result.get('Label') or result.get('Id')}"
+                + (f": {why}" if why else ""),
+                code=status, retryable=status == "InternalError",
+                service="cloudwatch", region=region)
+        query = by_id.get(result.get("Id"))
+        if query is not None:
+            points[query.key].extend(
+                zip(result.get("Timestamps", []), result.get("Values", []), strict=False))

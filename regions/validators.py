@@ -4,6 +4,7 @@ import re
 from functools import lru_cache
 
 import botocore.session
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 # The services a region must offer for the pattern this product manages.
@@ -68,9 +69,7 @@ _SANDBOX_ZONE = re.compile(r"^[A-Z0-9]{1,32}$")
 
 
 def validate_hosted_zone_id(value) -> None:
-    from django.conf import settings
-
-    pattern = _SANDBOX_ZONE if getattr(settings, "SANDBOX", False) else _ZONE
+    pattern = _SANDBOX_ZONE if settings.SANDBOX else _ZONE
     if not isinstance(value, str) or not pattern.match(value):
         raise ValidationError(
             "A Route 53 hosted zone id is Z followed by upper-case letters and digits, "

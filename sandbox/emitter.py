@@ -47,24 +47,17 @@ def health_check_flags() -> dict[str, dict]:
     """Inverted/Disabled of every health check in the local Route 53 (one paged list call)."""
     client = route53_budget.route53_client()
     flags: dict[str, dict] = {}
-    marker = None
-    while True:
-        kwargs = {"MaxItems": "1000"}
-        if marker:
-            kwargs["Marker"] = marker
-        try:
-            page = client.list_health_checks(**kwargs)
-        except Exception as exc:
-            raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
-        for check in page.get("HealthChecks", []):
-            config = check.get("HealthCheckConfig", {})
-            flags[check["Id"]] = {
-                "inverted": bool(config.get("Inverted")),
-                "disabled": bool(config.get("Disabled")),
-            }
-        if not page.get("IsTruncated"):
-            return flags
-        marker = page.get("NextMarker")
+    try:
+        for page in client.get_paginator("list_health_checks").paginate(MaxItems="1000"):
+            for check in page.get("HealthChecks", []):
+                config = check.get("HealthCheckConfig", {})
+                flags[check["Id"]] = {
+                    "inverted": bool(config.get("Inverted")),
+                    "disabled": bool(config.get("Disabled")),
+                }
+    except Exception as exc:
+        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+    return flags
 
 
 def observed_health(outage: bool, flags: dict | None) -> bool:

@@ -284,18 +284,20 @@ def _cell(pair_latest, series, stale: bool, spark=None) -> dict:
     return {"at": at, "ms": ms, "level": lag_level(ms), "stale": stale, "spark": spark}
 
 
-def _cell_html(source: str, cell: dict | None) -> str:
-    """One matrix cell; built here, not in the template, since a matrix has up to ~900."""
+def lag_cell_html(cell: dict | None, pair: str = "") -> str:
+    """The one rendering of a lag cell (matrix and region page); built here, not in a
+    template, since a matrix has up to ~900 of them."""
     if cell is None:
-        return '<td class="muted">—</td>'
+        return mark_safe('<td class="muted">—</td>')
     if cell["ms"] is None:
         value = '<span class="lag">no data</span>'
     else:
         value = (f'<span class="lag" title="at {cell["at"]:%H:%M} UTC">'
                  f'{cell["ms"]:.0f} ms</span>')
-    pair = escape(f"{source}:{cell['receiving']}")
-    return (f'<td class="lag-{cell["level"]}" data-pair="{pair}">{value}'
-            f'<div>{cell["spark"]}</div></td>')
+    stale = ' <span class="stale-note">(stale)</span>' if cell["stale"] else ""
+    data = f' data-pair="{escape(pair)}"' if pair else ""
+    return mark_safe(f'<td class="lag-{cell["level"]}"{data}>{value}{stale}'
+                     f'<div>{cell["spark"]}</div></td>')
 
 
 def matrix_context(application: Application, watch: Watch | None = None) -> dict:
@@ -319,7 +321,8 @@ def matrix_context(application: Application, watch: Watch | None = None) -> dict
             ],
         })
         rows[-1]["cells_html"] = mark_safe("".join(
-            _cell_html(source, cell) for cell in rows[-1]["cells"]))
+            lag_cell_html(cell, f"{source}:{cell['receiving']}" if cell else "")
+            for cell in rows[-1]["cells"]))
     warn, crit = lag_thresholds()
     return {"application": application, "codes": codes, "matrix_rows": rows,
             "lag_warn_ms": warn, "lag_crit_ms": crit, "poll_interval": watch.interval}
@@ -367,10 +370,12 @@ def region_context(region: Region, changes: int = 20) -> dict:
         into = watch.source(pollers.replication_key(application, other))
         lags.append({
             "other": other,
-            "outgoing": _cell(latest.get((region.code, other)),
-                              lag_series.get((region.code, other)), bool(src and src.stale)),
-            "incoming": _cell(latest.get((other, region.code)),
-                              lag_series.get((other, region.code)), bool(into and into.stale)),
+            "outgoing": lag_cell_html(_cell(latest.get((region.code, other)),
+                                            lag_series.get((region.code, other)),
+                                            bool(src and src.stale))),
+            "incoming": lag_cell_html(_cell(latest.get((other, region.code)),
+                                            lag_series.get((other, region.code)),
+                                            bool(into and into.stale))),
         })
     replicas_source = watch.source(pollers.replicas_key(application))
     replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None

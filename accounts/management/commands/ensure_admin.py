@@ -1,4 +1,3 @@
-import os
 import secrets
 from pathlib import Path
 
@@ -15,7 +14,7 @@ class Command(BaseCommand):
             "password is kept in var/admin-password so a second run prints the same one.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default=os.environ.get("MERIDIAN_ADMIN_USER", "admin"))
+        parser.add_argument("--username", default=settings.MERIDIAN_ADMIN_USER)
 
     def handle(self, *args, username, **options):
         ensure_role_groups()
@@ -23,7 +22,7 @@ class Command(BaseCommand):
         path = Path(settings.VAR_DIR) / "admin-password"
         user = User.objects.filter(username=username).first()
         if user is None:
-            password = os.environ.get("MERIDIAN_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+            password = settings.MERIDIAN_ADMIN_PASSWORD or secrets.token_urlsafe(12)
             user = User.objects.create_user(username, password=password, is_staff=True)
             user.groups.add(Group.objects.get(name="admin"))
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """Odd GetMetricData answers (moto never sends them, AWS can): a narrow unit test of the parser."""
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
+import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 
 from lib import aws
 from lib.cloudwatch import get_metric_data, health_queries
@@ -11,15 +12,16 @@ from lib.cloudwatch import get_metric_data, health_queries
 T = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 
 
-class Answering:
-    """A CloudWatch client that gives one canned answer."""
-
-    def __init__(self, results):
-        self.meta = SimpleNamespace(region_name="us-east-1")
-        self.results = results
-
-    def get_metric_data(self, **request):
-        return {"MetricDataResults": self.results}
+def Answering(results):
+    """A real CloudWatch client whose one GetMetricData call gets a canned answer."""
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.add_response("get_metric_data", {"MetricDataResults": results},
+                         {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY,
+                          "ScanBy": "TimestampAscending"})
+    stubber.activate()
+    return client
 
 
 def test_a_forbidden_metric_is_an_error_not_no_data():
