@@ -7,8 +7,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY controlplane ./controlplane
+COPY lib ./lib
+COPY accounts ./accounts
 COPY regions ./regions
+COPY watch ./watch
+COPY sandbox ./sandbox
 COPY deployer ./deployer
+COPY front ./front
 RUN pip install --no-cache-dir .
 COPY . .
 RUN useradd --system --home /app meridian && mkdir -p /app/var && chown -R meridian /app/var \
