@@ -102,12 +102,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 # The first admin that `make run` (manage.py ensure_admin) creates; no password: one is generated.
 MERIDIAN_ADMIN_USER = envstr("MERIDIAN_ADMIN_USER", "admin")
 MERIDIAN_ADMIN_PASSWORD = envstr("MERIDIAN_ADMIN_PASSWORD")
 LOGIN_REDIRECT_URL = "regions:application_list"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

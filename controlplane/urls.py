@@ -1,13 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from front import views as front_views
 
 urlpatterns = [
     path("healthz", front_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("controlplane.api_urls")),
     path("", include("accounts.urls")),

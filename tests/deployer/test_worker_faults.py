@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from deployer import services, tasks
 from deployer.models import Deployment, Status
-from regions import aws as aws_door
+from lib import aws as aws_door
 from regions.models import RegionState
 
 from .test_orchestration import WORKER_ENV, in_inventory, wait_for, wait_for_status

@@ -23,7 +23,7 @@ OPERATOR_GETS = [("regions:region_add", ["orders"])]
 def test_anonymous_requests_are_sent_to_the_login_page(client, application, name, args):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_the_liveness_probe_needs_no_login(client, db):
