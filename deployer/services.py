@@ -11,7 +11,6 @@ behind a failure, so no worker ever waits for another.
 
 import importlib
 import logging
-import os
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from regions.models import Region, RegionState
 from regions.services import Actor, record, set_region_state
 
 from . import replicas as replica_plan
-from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome, setting
+from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome
 from .models import (
     ACTIVE,
     FINISHED,
@@ -83,8 +82,8 @@ def synth_templates(application, regions, replica_regions, on_line=None) -> Temp
 
 
 def template_source():
-    """DEPLOYER_TEMPLATES (settings or environment) names another source, e.g. for tests."""
-    path = getattr(settings, "DEPLOYER_TEMPLATES", None) or os.environ.get("DEPLOYER_TEMPLATES")
+    """DEPLOYER_TEMPLATES names another source, e.g. for tests."""
+    path = settings.DEPLOYER_TEMPLATES
     if not path:
         return synth_templates
     module, _, name = path.rpartition(".")
@@ -683,7 +682,7 @@ def reap(now=None) -> list[str]:
     stack still *_IN_PROGRESS is followed again by a follow-only task; a terminal stack
     status settles the deployment; a missing stack is an error. Returns what it did."""
     now = now or timezone.now()
-    cutoff = now - timezone.timedelta(seconds=setting("DEPLOY_HEARTBEAT_TIMEOUT", 300))
+    cutoff = now - timezone.timedelta(seconds=settings.DEPLOY_HEARTBEAT_TIMEOUT)
     done: list[str] = []
     from . import tasks
 
@@ -702,7 +701,7 @@ def reap(now=None) -> list[str]:
             task = tasks.plan_deployment if d.rollout.applied_at is None else tasks.run_deployment
             task.delay(d.pk)
             done.append(f"deployment {d.pk}: queued again")
-    synth_cutoff = cutoff - timezone.timedelta(seconds=getattr(settings, "SYNTH_TIMEOUT", 600))
+    synth_cutoff = cutoff - timezone.timedelta(seconds=settings.SYNTH_TIMEOUT)
     for rollout in Rollout.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff):
         never_sent = rollout.deployments.filter(status=Status.QUEUED, heartbeat_at=None)
         if (rollout.applied_at is None and rollout.heartbeat_at < synth_cutoff
