@@ -3,7 +3,7 @@ these functions; deployer.tasks only loads ids and calls them.
 
 Order. A rollout is a graph of deployments (`depends_on`). The main region goes first,
 alone; the other regions depend only on it and run in parallel. When regions are added or
-removed, deployer.replicas.replica_steps gives a chain of steps (one replica per main-stack
+removed, deployer.planning.replica_steps gives a chain of steps (one replica per main-stack
 update) and each step depends on the one before. Whenever a deployment finishes,
 `advance()` queues every deployment whose dependencies all succeeded and cancels those
 behind a failure, so no worker ever waits for another.
@@ -21,7 +21,7 @@ from regions import aws
 from regions.models import Region, RegionState
 from regions.services import Actor, record, set_region_state
 
-from . import replicas as replica_plan
+from . import planning
 from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome
 from .models import (
     ACTIVE,
@@ -37,13 +37,6 @@ from .models import (
 from .synth import SynthError
 
 logger = logging.getLogger(__name__)
-
-# Regions whose stack exists (or may exist) and regions the operator wants in service.
-DEPLOYED_STATES = (RegionState.PROVISIONING, RegionState.ACTIVE, RegionState.DRAINING,
-                   RegionState.FAILED)
-WANTED_STATES = (RegionState.PLANNED, RegionState.PROVISIONING, RegionState.ACTIVE,
-                 RegionState.FAILED)
-
 
 class Conflict(Exception):
     """Another rollout of the application is active."""
@@ -88,60 +81,6 @@ def template_source():
         return synth_templates
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
-
-
-# -- steps -------------------------------------------------------------------------------------
-
-
-@dataclass
-class StepSpec:
-    action: str
-    region: str
-    replicas: tuple[str, ...]
-    depends_on: tuple[int, ...]
-
-
-def plan_steps(application) -> list[StepSpec]:
-    """The steps a rollout takes the application through, with their dependencies."""
-    regions = list(application.regions.exclude(state=RegionState.REMOVED))
-    main = application.main_region
-    current = {r.code for r in regions if r.state in DEPLOYED_STATES}
-    desired = {r.code for r in regions if r.state in WANTED_STATES}
-    if current and not desired:
-        raise replica_plan.ReplicaStepError(
-            "Refusing to remove the last region in service: every region is draining.")
-    chain = replica_plan.replica_steps(main, current, desired)
-    specs: list[StepSpec] = []
-    for step in chain:
-        after = (len(specs) - 1,) if specs else ()
-        specs.append(StepSpec(step.action, step.region, tuple(step.replicas), after))
-    touched = {s.region for s in specs}
-    steady = sorted(desired - touched - {main})
-    final_replicas = tuple(sorted(desired - {main}))
-    if main in desired and not any(s.action == Action.UPDATE_MAIN for s in specs):
-        specs.insert(0, StepSpec(Action.UPDATE_MAIN, main, final_replicas, ()))
-        specs = [specs[0]] + [
-            StepSpec(s.action, s.region, s.replicas, tuple(i + 1 for i in s.depends_on) or (0,))
-            for s in specs[1:]
-        ]
-    last_main = max((i for i, s in enumerate(specs) if s.action == Action.UPDATE_MAIN),
-                    default=None)
-    for code in steady:
-        after = (last_main,) if last_main is not None else ()
-        specs.append(StepSpec(Action.DEPLOY_REGION, code, final_replicas, after))
-    return specs
-
-
-def only(application, specs: list[StepSpec], code: str) -> list[StepSpec]:
-    """The steps of one region, when the rollout adds or removes no region."""
-    if application.regions.filter(state__in=[RegionState.PLANNED,
-                                             RegionState.DRAINING]).exists():
-        raise replica_plan.ReplicaStepError(
-            "Regions are being added or removed: deploy the whole application, not one region.")
-    kept = [s for s in specs if s.region == code]
-    if not kept:
-        raise replica_plan.ReplicaStepError(f"{code} is not a region of this application.")
-    return [StepSpec(s.action, s.region, s.replicas, ()) for s in kept]
 
 
 # -- starting ----------------------------------------------------------------------------------
@@ -206,17 +145,12 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
         return
     rollout = Rollout.objects.select_related("application").get(pk=rollout_id)
     application = rollout.application
+    states = dict(application.regions.values_list("code", "state"))
     try:
-        specs = plan_steps(application)
-    except replica_plan.ReplicaStepError as exc:
+        specs = planning.plan_steps(application.main_region, states, rollout.only_region)
+    except planning.ReplicaStepError as exc:
         rollout.finish(Status.ERROR, str(exc))
         return
-    if rollout.only_region:
-        try:
-            specs = only(application, specs, rollout.only_region)
-        except replica_plan.ReplicaStepError as exc:
-            rollout.finish(Status.ERROR, str(exc))
-            return
     if not specs:
         rollout.finish(Status.SUCCEEDED, "Nothing to deploy: the application has no regions.")
         return
@@ -244,7 +178,7 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
 
 
 @transaction.atomic
-def create_deployments(rollout: Rollout, specs: list[StepSpec], regions: dict) -> list:
+def create_deployments(rollout: Rollout, specs: list[planning.StepSpec], regions: dict) -> list:
     deployments: list[Deployment] = []
     first_per_stack: set[str] = set()
     for index, spec in enumerate(specs):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from deployer import services
 from deployer.cloudformation import stack_missing
-from deployer.services import DEPLOYED_STATES
+from deployer.planning import DEPLOYED_STATES
 from regions import aws
 from regions.models import Application
 from regions.services import Actor
