@@ -26,6 +26,7 @@ from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome
 from .models import (
     ACTIVE,
     FINISHED,
+    NOT_STARTED,
     Action,
     Deployment,
     EventSource,
@@ -108,12 +109,8 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
             stale = application.rollouts.filter(
                 status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).exclude(pk=rollout.pk)
             for old in stale:
-                if Rollout.objects.filter(pk=old.pk, status=old.status).update(
-                        status=Status.CANCELLED, finished_at=timezone.now(),
-                        explanation=f"Superseded by rollout {rollout.pk}.") == 1:
-                    old.deployments.filter(status=Status.PLANNED).update(
-                        status=Status.CANCELLED, finished_at=timezone.now(),
-                        explanation=f"Superseded by rollout {rollout.pk}.")
+                old.end(Status.CANCELLED, f"Superseded by rollout {rollout.pk}.",
+                        from_statuses=(old.status,))
             record(actor, f"rollout.{kind}", rollout, application=application,
                    after={"rollout": rollout.pk, "kind": kind})
             from . import tasks
@@ -149,10 +146,10 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     try:
         specs = planning.plan_steps(application.main_region, states, rollout.only_region)
     except planning.ReplicaStepError as exc:
-        rollout.finish(Status.ERROR, str(exc))
+        rollout.end(Status.ERROR, str(exc))
         return
     if not specs:
-        rollout.finish(Status.SUCCEEDED, "Nothing to deploy: the application has no regions.")
+        rollout.end(Status.SUCCEEDED, "Nothing to deploy: the application has no regions.")
         return
     regions = {r.code: r for r in application.regions.all()}
     deployments = create_deployments(rollout, specs, regions)
@@ -161,13 +158,9 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     except Exception as exc:  # noqa: BLE001 - a synth failure of any kind ends the plan
         message = f"Synth failed: {exc}"
         deployments[0].log(message, source=EventSource.SYNTH, level=Level.ERROR)
-        retry_can_help = getattr(exc, "retryable", False)
-        for d in deployments:
-            Deployment.objects.filter(pk=d.pk, status__in=[Status.QUEUED, Status.PLANNED]).update(
-                status=Status.CANCELLED, finished_at=timezone.now(), explanation=message)
         # The app ran and failed (or broke the contract): failed; anything else: error.
-        failed = isinstance(exc, SynthError) and not retry_can_help
-        rollout.finish(Status.FAILED if failed else Status.ERROR, message)
+        failed = isinstance(exc, SynthError) and not getattr(exc, "retryable", False)
+        rollout.end(Status.FAILED if failed else Status.ERROR, message)
         return
     from . import tasks
 
@@ -278,22 +271,13 @@ def after_plan(rollout_id: int) -> None:
     if any(d.status in ACTIVE for d in deployments):
         return
     if rollout.cancel_requested_at is not None:
-        if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
-                status=Status.CANCELLED, finished_at=timezone.now(),
-                explanation="Cancelled while planning.") == 1:
-            rollout.deployments.filter(status=Status.PLANNED).update(
-                status=Status.CANCELLED, finished_at=timezone.now(),
-                explanation="Cancelled while planning.")
+        rollout.end(Status.CANCELLED, "Cancelled while planning.")
         return
     broken = [d for d in deployments if d.status in (Status.ERROR, Status.FAILED)]
     if broken:
         message = "Planning failed: " + "; ".join(
             f"{d.region.code}: {d.explanation}" for d in broken)
-        if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
-                status=Status.ERROR, finished_at=timezone.now(), explanation=message) == 1:
-            rollout.deployments.filter(status=Status.PLANNED).update(
-                status=Status.CANCELLED, finished_at=timezone.now(),
-                explanation="Not run: planning failed in another region.")
+        rollout.end(Status.ERROR, message, reason="Not run: planning failed in another region.")
         return
     flagged = [c for d in deployments for c in d.changes or [] if c.get("stateful_flag")]
     status = Status.AWAITING_CONFIRMATION if flagged else Status.PLANNED
@@ -379,9 +363,7 @@ def advance(rollout_id: int) -> None:
                 reason = ("Not run: the rollout was cancelled." if not blocked else
                           f"Not run: step {blocked[0].step} ({blocked[0].region.code}) "
                           f"{blocked[0].status}.")
-                if Deployment.objects.filter(pk=d.pk, status=Status.PLANNED).update(
-                        status=Status.CANCELLED, finished_at=timezone.now(),
-                        explanation=reason) == 1:
+                if Deployment.objects.filter(pk=d.pk, status=Status.PLANNED).cancel(reason) == 1:
                     d.status = Status.CANCELLED
                     d.log(reason, level=Level.WARNING)
                     changed = True
@@ -397,10 +379,11 @@ def advance(rollout_id: int) -> None:
                     d.status = Status.QUEUED
                     tasks.run_deployment.delay_on_commit(d.pk)
     if all(d.status in FINISHED for d in deployments):
-        finish_rollout(rollout, deployments)
+        rollout.end(*_outcome(rollout, deployments))
 
 
-def finish_rollout(rollout: Rollout, deployments: list[Deployment]) -> None:
+def _outcome(rollout: Rollout, deployments: list[Deployment]) -> tuple[str, str]:
+    """The status and explanation of a rollout whose steps have all finished."""
     statuses = {d.status for d in deployments}
     if Status.FAILED in statuses:
         status = Status.FAILED
@@ -413,9 +396,7 @@ def finish_rollout(rollout: Rollout, deployments: list[Deployment]) -> None:
     else:
         status = Status.SUCCEEDED
     bad = [d for d in deployments if d.status in (Status.FAILED, Status.ERROR)]
-    explanation = "; ".join(f"{d.region.code}: {d.explanation}" for d in bad)[:2000]
-    Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
-        status=status, finished_at=timezone.now(), explanation=explanation)
+    return status, "; ".join(f"{d.region.code}: {d.explanation}" for d in bad)[:2000]
 
 
 def _bump(deployment_id: int) -> None:
@@ -520,13 +501,9 @@ def settle(d: Deployment, outcome: Outcome, note: str = "") -> None:
 
 
 def finish_deployment(d: Deployment, status: str, explanation: str) -> None:
-    if Deployment.objects.filter(pk=d.pk, status=Status.RUNNING).update(
-            status=status, finished_at=timezone.now(), explanation=explanation,
-            resources_done=d.resources_total if status == Status.SUCCEEDED
-            else d.resources_done) != 1:
+    """End a running step, log it and update its region, unless another caller ended it."""
+    if not d.end(status, explanation):
         return
-    d.status = status
-    d.explanation = explanation
     d.log(f"Deployment {status}: {explanation}" if explanation else f"Deployment {status}.",
           level=Level.INFO if status == Status.SUCCEEDED else Level.ERROR)
     region_finished(d)
@@ -587,19 +564,15 @@ def region_finished(d: Deployment) -> None:
 
 def cancel(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
     """Stop a rollout: steps not started are cancelled, running stacks are asked to cancel."""
-    now = timezone.now()
     if Rollout.objects.filter(pk=rollout.pk, cancel_requested_at__isnull=True).exclude(
-            status__in=FINISHED).update(cancel_requested_at=now) != 1:
+            status__in=FINISHED).update(cancel_requested_at=timezone.now()) != 1:
         rollout.refresh_from_db()
         raise NotAllowed(f"Rollout {rollout.pk} is {rollout.get_status_display().lower()}; "
                          "there is nothing to cancel.")
     record(actor or Actor(user), "rollout.cancel", rollout, application=rollout.application)
-    reason = "Cancelled before it started."
-    rollout.deployments.filter(status__in=[Status.PLANNED, Status.QUEUED]).update(
-        status=Status.CANCELLED, finished_at=now, explanation=reason)
-    Rollout.objects.filter(
-        pk=rollout.pk, status__in=[Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION],
-    ).update(status=Status.CANCELLED, finished_at=now, explanation="Cancelled.")
+    rollout.deployments.filter(status__in=NOT_STARTED).cancel("Cancelled before it started.")
+    rollout.end(Status.CANCELLED, "Cancelled.",
+                from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
     advance(rollout.pk)
     after_plan(rollout.pk)
     rollout.refresh_from_db()
@@ -641,19 +614,13 @@ def reap(now=None) -> list[str]:
         if (rollout.applied_at is None and rollout.heartbeat_at < synth_cutoff
                 and never_sent.exists()):
             # The planning worker died during the synth: its steps were never sent anywhere.
-            message = "The worker stopped while synthesizing the templates."
-            if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
-                    status=Status.ERROR, finished_at=now, explanation=message) == 1:
-                rollout.deployments.filter(status__in=[Status.QUEUED, Status.PLANNED]).update(
-                    status=Status.CANCELLED, finished_at=now, explanation=message)
+            if rollout.end(Status.ERROR, "The worker stopped while synthesizing the templates."):
                 done.append(f"rollout {rollout.pk}: error (worker lost while synthesizing)")
             continue
         if rollout.deployments.filter(status__in=ACTIVE).exists():
             continue
         if rollout.applied_at is None and not rollout.deployments.exists():
-            if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING).update(
-                    status=Status.ERROR, finished_at=now,
-                    explanation="The worker stopped while planning.") == 1:
+            if rollout.end(Status.ERROR, "The worker stopped while planning."):
                 done.append(f"rollout {rollout.pk}: error (worker lost while planning)")
         elif rollout.applied_at is None:
             after_plan(rollout.pk)

@@ -159,7 +159,7 @@ def test_a_stack_in_review_in_progress_is_created_with_a_new_change_set(
     stack = cloudformation_client().describe_stacks(StackName="orders-us-east-1")["Stacks"][0]
     assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
     Deployment.objects.filter(pk=abandoned.pk).update(status=Status.CANCELLED)
-    abandoned.rollout.finish(Status.CANCELLED)
+    assert abandoned.rollout.end(Status.CANCELLED, from_statuses=(Status.PLANNED,))
 
     d = plan_and_run(make_deployment(main_region, region_template("orders", "us-east-1")))
 
