@@ -4,7 +4,7 @@ import botocore.exceptions
 import pytest
 from django.utils import timezone
 
-from deployer import cloudformation, services
+from deployer import cloudformation, rollouts, runs
 from deployer.models import Deployment, EventSource, Status
 from regions import aws
 from regions.models import RegionState
@@ -26,15 +26,15 @@ def fast(settings):
 
 def plan_and_run(d: Deployment) -> Deployment:
     """Plan (create the change set), apply and run the deployment in this process."""
-    services.plan_deployment(d.pk)
+    runs.plan_deployment(d.pk)
     d.refresh_from_db()
     assert d.status == Status.PLANNED, d.explanation
     d.rollout.refresh_from_db()
     if d.rollout.status == Status.AWAITING_CONFIRMATION:
-        services.confirm(d.rollout, None)
+        rollouts.confirm(d.rollout, None)
     else:
-        services.begin_apply(d.rollout)
-    services.run_deployment(d.pk)
+        rollouts.begin_apply(d.rollout)
+    runs.run_deployment(d.pk)
     d.refresh_from_db()
     return d
 
@@ -155,7 +155,7 @@ def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(
 def test_a_stack_in_review_in_progress_is_created_with_a_new_change_set(
         main_region, make_deployment, fast):
     abandoned = make_deployment(main_region, region_template("orders", "us-east-1"))
-    services.plan_deployment(abandoned.pk)
+    runs.plan_deployment(abandoned.pk)
     stack = cloudformation_client().describe_stacks(StackName="orders-us-east-1")["Stacks"][0]
     assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
     Deployment.objects.filter(pk=abandoned.pk).update(status=Status.CANCELLED)
@@ -215,15 +215,15 @@ def test_a_plan_that_removes_a_table_waits_for_confirmation(main_region, make_de
     plan_and_run(make_deployment(main_region, region_template("orders", "us-east-1", main=True)))
     d = make_deployment(main_region, region_template("orders", "us-east-1", main=False))
 
-    services.plan_deployment(d.pk)
+    runs.plan_deployment(d.pk)
 
     d.rollout.refresh_from_db()
     assert d.rollout.status == Status.AWAITING_CONFIRMATION
     assert d.rollout.needs_confirmation
     flagged = {c["logical_id"] for c in Deployment.objects.get(pk=d.pk).stateful_changes}
     assert flagged == {"Table"}
-    with pytest.raises(services.NotAllowed):
-        services.apply(d.rollout, None)
+    with pytest.raises(rollouts.NotAllowed):
+        rollouts.apply(d.rollout, None)
 
 
 def test_throttling_is_retried_and_logged_not_raised(main_region, make_deployment, fast,

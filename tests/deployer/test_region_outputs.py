@@ -1,5 +1,5 @@
 from deployer.models import Deployment, Rollout, Status
-from deployer.services import region_finished
+from deployer.runs import region_finished
 from regions.models import AuditEntry, Region, RegionState
 
 
