@@ -1,5 +1,6 @@
 """synth_application: run the app once for every region (or once per region for an app that
-reads only AWS_REGION), or answer from the cache when nothing that shapes the templates changed."""
+reads only AWS_REGION), or answer from the cache when nothing that shapes the templates
+changed."""
 
 import shutil
 import time
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import cache
 from .assembly import StackArtifact, check_complete, merge, read_artifact, stacks_by_region
+from .cache import ASSEMBLY, cache_key, new_job, prune, publish, read_entry, write_result
 from .inputs import App, app_env, app_inputs, resolve_app
 from .process import Run, run_all
 
@@ -39,33 +40,33 @@ def synth_application(
     started = time.monotonic()
     inputs = app_inputs(application, regions, replica_regions, release)
     app = resolve_app(application)
-    key = cache.cache_key(application, inputs, app)
+    key = cache_key(application, inputs, app)
     cache_dir = Path(settings.SYNTH_CACHE_DIR)
     entry = cache_dir / key
-    outdir = entry / cache.ASSEMBLY
+    outdir = entry / ASSEMBLY
     if use_cache:
-        hit = cache.read_entry(entry)
+        hit = read_entry(entry)
         if hit is not None:
             stacks, lines = hit
             return SynthResult(key, outdir, stacks, lines, True, time.monotonic() - started)
 
     timeout = float(settings.SYNTH_TIMEOUT if timeout is None else timeout)
-    job = cache.new_job(cache_dir)
+    job = new_job(cache_dir)
     lines: list[tuple[str, str]] = []
     try:
         stacks = _synth(application.slug, app, inputs, job, started + timeout, timeout,
                         on_line, lines)
-        cache.write_result(job, key, inputs, lines, stacks)
+        write_result(job, key, inputs, lines, stacks)
         shutil.rmtree(job / "regions", ignore_errors=True)
-        cache.publish(job, entry, keep_existing=use_cache)
+        publish(job, entry, keep_existing=use_cache)
     except BaseException:
         shutil.rmtree(job, ignore_errors=True)
         raise
-    cache.prune(cache_dir, keep=settings.SYNTH_CACHE_KEEP,
-                stale_after=max(timeout, float(settings.SYNTH_TIMEOUT)))
+    prune(cache_dir, keep=settings.SYNTH_CACHE_KEEP,
+          stale_after=max(timeout, float(settings.SYNTH_TIMEOUT)))
     moved = {
         region: replace(stack, template_path=outdir / stack.template_path.relative_to(
-            job / cache.ASSEMBLY))
+            job / ASSEMBLY))
         for region, stack in stacks.items()
     }
     return SynthResult(key, outdir, moved, lines, False, time.monotonic() - started)
@@ -74,7 +75,7 @@ def synth_application(
 def _synth(slug, app: App, inputs: dict, job: Path, deadline: float, timeout: float,
            on_line, lines) -> dict[str, StackArtifact]:
     requested = inputs["regions"].split(",")
-    assembly = job / cache.ASSEMBLY
+    assembly = job / ASSEMBLY
     first = requested[0]
     options = dict(slug=slug, deadline=deadline, timeout=timeout, on_line=on_line, lines=lines)
     run_all([Run(first, app.argv, app.cwd, app_env(inputs, first, assembly), assembly)],
