@@ -143,11 +143,12 @@ class Rollout(Job):
         never started with `reason` (default: the explanation). False when another caller
         ended or moved it first."""
         now = timezone.now()
-        if Rollout.objects.filter(pk=self.pk, status__in=from_statuses).update(
-                status=status, finished_at=now, explanation=explanation) != 1:
-            return False
+        with transaction.atomic():
+            if Rollout.objects.filter(pk=self.pk, status__in=from_statuses).update(
+                    status=status, finished_at=now, explanation=explanation) != 1:
+                return False
+            self.deployments.filter(status__in=NOT_STARTED).cancel(reason or explanation)
         self.status, self.finished_at, self.explanation = status, now, explanation
-        self.deployments.filter(status__in=NOT_STARTED).cancel(reason or explanation)
         return True
 
 
