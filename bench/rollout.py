@@ -101,10 +101,10 @@ def make_application(slug: str, regions: list[str]):
 
 
 def run(application, only_region: str = ""):
-    from deployer import services
+    from deployer import rollouts
     from deployer.models import Status
 
-    rollout = services.start_rollout(application, None, "deploy", only_region=only_region)
+    rollout = rollouts.start_rollout(application, None, "deploy", only_region=only_region)
     while True:
         rollout.refresh_from_db()
         if rollout.is_finished:

@@ -36,7 +36,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from deployer.synth import app_env, app_inputs, synth_application  # noqa: E402
+from deployer.synth import synth_application  # noqa: E402
+from deployer.synth.inputs import app_env, app_inputs  # noqa: E402
 from regions.models import Application  # noqa: E402
 
 MAIN = "us-east-1"

@@ -181,6 +181,12 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # heartbeat is older than this, from CloudFormation's own stack status.
 DEPLOY_HEARTBEAT_TIMEOUT = envfloat("DEPLOY_HEARTBEAT_TIMEOUT", 300)
 DEPLOY_POLL_INTERVAL = envfloat("DEPLOY_POLL_INTERVAL", 5)
+# Seconds CloudFormation may take to create a change set or delete a failed first stack.
+DEPLOY_CHANGE_SET_TIMEOUT = envfloat("DEPLOY_CHANGE_SET_TIMEOUT", 600)
+# Hooks for tests and benchmarks on moto (described in .env.example); unset in production.
+DEPLOY_FOLLOW_DELAY = envfloat("DEPLOY_FOLLOW_DELAY", 0)
+DEPLOY_AWS_ATTEMPTS = envint("DEPLOY_AWS_ATTEMPTS", 6)
+DEPLOYER_TEMPLATES = envstr("DEPLOYER_TEMPLATES")
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Watching (DESIGN §4)

@@ -12,7 +12,7 @@ from accounts.auth import api_auth
 from accounts.roles import OPERATOR, VIEWER
 from regions.models import Application
 
-from . import services
+from . import rollouts
 from .models import Deployment, DeploymentEvent, Rollout
 
 router = Router(tags=["rollouts"])
@@ -134,11 +134,11 @@ def _rollout_out(pk: int) -> dict:
     }
 
 
-def _conflict(exc: services.Conflict):
+def _conflict(exc: rollouts.Conflict):
     return Status(409, {"errors": {"__all__": [str(exc)]}, "active_rollout": exc.active_rollout_id})
 
 
-def _not_allowed(exc: services.NotAllowed):
+def _not_allowed(exc: rollouts.NotAllowed):
     return Status(409, {"errors": {"__all__": [str(exc)]}, "active_rollout": None})
 
 
@@ -146,7 +146,7 @@ def _start(request, slug: str, start):
     application = get_object_or_404(Application, slug=slug)
     try:
         rollout = start(application, request.user, _actor(request))
-    except services.Conflict as exc:
+    except rollouts.Conflict as exc:
         return _conflict(exc)
     return Status(201, _rollout_out(rollout.pk))
 
@@ -155,23 +155,23 @@ def _start(request, slug: str, start):
              auth=api_auth(OPERATOR))
 def plan_create(request, slug: str):
     """Synthesize and create a change set in every region; nothing is executed."""
-    return _start(request, slug, services.start_plan)
+    return _start(request, slug, rollouts.start_plan)
 
 
 @router.post("/applications/{slug}/deploy", response={201: RolloutOut, **ERRORS},
              auth=api_auth(OPERATOR))
 def deploy_create(request, slug: str):
     """Plan and apply at once; stateful replacements or removals wait for confirmation."""
-    return _start(request, slug, services.deploy)
+    return _start(request, slug, rollouts.start_deploy)
 
 
 def _act(request, pk: int, action):
     rollout = get_object_or_404(Rollout.objects.select_related("application"), pk=pk)
     try:
         action(rollout, request.user, _actor(request))
-    except services.Conflict as exc:
+    except rollouts.Conflict as exc:
         return _conflict(exc)
-    except services.NotAllowed as exc:
+    except rollouts.NotAllowed as exc:
         return _not_allowed(exc)
     return Status(200, _rollout_out(pk))
 
@@ -179,20 +179,20 @@ def _act(request, pk: int, action):
 @router.post("/plans/{pk}/apply", response={200: RolloutOut, **ERRORS}, auth=api_auth(OPERATOR))
 def plan_apply(request, pk: int):
     """Execute the reviewed change sets: the main region first, then the others."""
-    return _act(request, pk, services.apply)
+    return _act(request, pk, rollouts.apply)
 
 
 @router.post("/rollouts/{pk}/confirm", response={200: RolloutOut, **ERRORS},
              auth=api_auth(OPERATOR))
 def rollout_confirm(request, pk: int):
     """Confirm a plan's stateful replacements or removals and apply it."""
-    return _act(request, pk, services.confirm)
+    return _act(request, pk, rollouts.confirm)
 
 
 @router.post("/rollouts/{pk}/cancel", response={200: RolloutOut, **ERRORS},
              auth=api_auth(OPERATOR))
 def rollout_cancel(request, pk: int):
-    return _act(request, pk, services.cancel)
+    return _act(request, pk, rollouts.cancel)
 
 
 @router.get("/rollouts/{pk}", response={200: RolloutOut, **ERRORS}, auth=api_auth(VIEWER))

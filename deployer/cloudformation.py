@@ -4,19 +4,18 @@ Every call goes through lib.aws.client. A deployment's log is its DeploymentEven
 throttling is retried with backoff and logged, never raised. Errors that retrying cannot fix
 are raised as EngineError.
 
-Two settings exist for tests and benchmarks against moto, which finishes stacks at once:
-DEPLOY_POLL_INTERVAL (seconds between polls, default 5) and DEPLOY_FOLLOW_DELAY (seconds a
-deployment keeps following after execution before it accepts a terminal status, default 0),
-which stands in for the minutes CloudFormation takes on AWS. Both are read from settings
-or else from the environment.
+Its settings (controlplane/settings.py): DEPLOY_POLL_INTERVAL, DEPLOY_CHANGE_SET_TIMEOUT,
+DEPLOY_AWS_ATTEMPTS, and for tests and benchmarks against moto, which finishes stacks at once,
+DEPLOY_FOLLOW_DELAY (seconds a deployment keeps following after execution before it accepts a
+terminal status), which stands in for the minutes CloudFormation takes on AWS.
 """
 
 import json
-import os
 import random
 import time
 import uuid
 from dataclasses import dataclass
+from itertools import chain
 
 from django.conf import settings
 from django.utils import timezone
@@ -44,6 +43,7 @@ FAILED_STATUSES = frozenset(
         "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED",
     }
 )
+CHANGE_SET_FINAL = ("CREATE_COMPLETE", "FAILED")
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
@@ -54,13 +54,6 @@ class EngineError(Exception):
     def __init__(self, message: str, *, retryable: bool = False):
         super().__init__(message)
         self.retryable = retryable
-
-
-def setting(name: str, default: float) -> float:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name) or default
-    return float(value)
 
 
 @dataclass
@@ -85,12 +78,10 @@ class Engine:
         self.should_cancel = should_cancel or (lambda: False)
         self._cf = None
 
-    # -- plumbing ---------------------------------------------------------------------------
-
     @property
     def cf(self):
         if self._cf is None:
-            # call() retries with backoff and logs each retry; botocore must not retry too.
+            # retrying() backs off and logs each retry; botocore must not retry too.
             self._cf = aws.client("cloudformation", self.region, self.application,
                                   retries={"mode": "standard", "max_attempts": 1})
         return self._cf
@@ -100,10 +91,18 @@ class Engine:
 
     def call(self, operation: str, **kwargs):
         """One CloudFormation call; throttling and unreachable endpoints retry with backoff."""
-        attempts = int(setting("DEPLOY_AWS_ATTEMPTS", 6))
+        return self.retrying(operation, lambda: getattr(self.cf, operation)(**kwargs))
+
+    def paged(self, operation: str, read, **kwargs):
+        """read(pages) over the call's pages, lazily; a retry reads again from the first page."""
+        paginator = self.cf.get_paginator(operation)
+        return self.retrying(operation, lambda: read(iter(paginator.paginate(**kwargs))))
+
+    def retrying(self, operation: str, request):
+        attempts = settings.DEPLOY_AWS_ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:
-                return getattr(self.cf, operation)(**kwargs)
+                return request()
             except Exception as exc:  # noqa: BLE001 - every AWS failure becomes an AwsError
                 error = aws.AwsError.wrap(exc, service="cloudformation", region=self.region)
                 if not error.retryable or attempt == attempts:
@@ -127,9 +126,7 @@ class Engine:
 
     def sleep(self) -> None:
         self.heartbeat()
-        time.sleep(setting("DEPLOY_POLL_INTERVAL", 5))
-
-    # -- plan -------------------------------------------------------------------------------
+        time.sleep(settings.DEPLOY_POLL_INTERVAL)
 
     def create_change_set(self, template: dict) -> bool:
         """Create and wait for the change set; store its changes. False when nothing changes."""
@@ -176,25 +173,16 @@ class Engine:
         return bool(changes)
 
     def wait_for_change_set(self) -> dict:
-        deadline = time.monotonic() + setting("DEPLOY_CHANGE_SET_TIMEOUT", 600)
+        deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT
         while True:
-            described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
-            if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
-                changes = list(described.get("Changes", []))
-                token = described.get("NextToken")
-                while token:
-                    page = self.call("describe_change_set", ChangeSetName=self.d.change_set_id,
-                                     NextToken=token)
-                    changes.extend(page.get("Changes", []))
-                    token = page.get("NextToken")
-                described["Changes"] = changes
+            described = self.paged("describe_change_set", final_change_set,
+                                   ChangeSetName=self.d.change_set_id)
+            if described["Status"] in CHANGE_SET_FINAL:
                 return described
             if time.monotonic() > deadline:
                 raise EngineError(f"Change set {self.d.change_set_name} was not ready in time "
                                   f"(still {described['Status']}).", retryable=True)
             self.sleep()
-
-    # -- apply ------------------------------------------------------------------------------
 
     def execution_status(self) -> str:
         described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
@@ -249,7 +237,7 @@ class Engine:
 
     def delete_and_wait(self, stack_id: str) -> None:
         self.call("delete_stack", StackName=stack_id)
-        deadline = time.monotonic() + setting("DEPLOY_CHANGE_SET_TIMEOUT", 600)
+        deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT
         while True:
             stack = self.describe_stack(stack_id)
             if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
@@ -277,23 +265,23 @@ class Engine:
 
     def new_events(self, stack: str, seen: set[str]) -> list[dict]:
         """Events since the baseline, oldest first, that are not in the log yet."""
-        found: list[dict] = []
-        token = None
-        while True:
-            kwargs = {"StackName": stack, **({"NextToken": token} if token else {})}
-            try:
-                answer = self.call("describe_stack_events", **kwargs)
-            except aws.AwsError as exc:
-                if stack_missing(exc):
-                    return []
-                raise
-            for event in answer.get("StackEvents") or []:
-                if event["EventId"] == self.d.baseline_event_id or event["EventId"] in seen:
-                    return list(reversed(found))
-                found.append(event)
-            token = answer.get("NextToken")
-            if not token:
-                return list(reversed(found))
+
+        def read(pages) -> list[dict]:
+            found: list[dict] = []
+            for page in pages:  # newest first: stop at the first event already known
+                for event in page.get("StackEvents") or []:
+                    if event["EventId"] == self.d.baseline_event_id or event["EventId"] in seen:
+                        return found
+                    found.append(event)
+            return found
+
+        try:
+            found = self.paged("describe_stack_events", read, StackName=stack)
+        except aws.AwsError as exc:
+            if stack_missing(exc):
+                return []
+            raise
+        return list(reversed(found))
 
     def follow(self, deleting: bool = False) -> Outcome:
         """Write the stack's events into the log until it reaches a terminal status."""
@@ -302,7 +290,7 @@ class Engine:
         seen = set(d.events.exclude(external_id="").values_list("external_id", flat=True))
         done: set[str] = set()
         changed = {c["logical_id"] for c in d.changes or []}
-        delay = setting("DEPLOY_FOLLOW_DELAY", 0)
+        delay = settings.DEPLOY_FOLLOW_DELAY
         cancel_sent = False
         while True:
             for event in self.new_events(stack_ref, seen):
@@ -416,6 +404,14 @@ class Engine:
                                    self.outputs(stack))
 
 
+def final_change_set(pages) -> dict:
+    """A change set's first page; once it is final, with the changes of every page."""
+    first = next(pages)
+    if first["Status"] in CHANGE_SET_FINAL:
+        first["Changes"] = [c for page in chain([first], pages) for c in page.get("Changes", [])]
+    return first
+
+
 def parse_change(change: dict) -> dict:
     rc = change.get("ResourceChange", {})
     action = rc.get("Action", "")
@@ -443,6 +439,3 @@ def outputs_of(stack: dict | None) -> dict:
     if not stack:
         return {}
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
-
-
-

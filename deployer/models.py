@@ -36,6 +36,8 @@ class Status(models.TextChoices):
 # Holding a region or an application: a worker owns it or is about to.
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.ERROR, Status.CANCELLED)
+# Steps that no worker has started: cancelled when their rollout ends.
+NOT_STARTED = (Status.QUEUED, Status.PLANNED)
 
 
 class RolloutKind(models.TextChoices):
@@ -81,13 +83,6 @@ class Job(models.Model):
     @property
     def status_colour(self) -> str:
         return Status.colour(self.status)
-
-    def finish(self, status: str, explanation: str = "") -> None:
-        self.status = status
-        self.finished_at = timezone.now()
-        if explanation:
-            self.explanation = explanation
-        self.save(update_fields=["status", "finished_at", "explanation"])
 
 
 class Rollout(Job):
@@ -142,6 +137,26 @@ class Rollout(Job):
             self.cancel_requested_at is None
         )
 
+    def end(self, status: str, explanation: str = "", *, from_statuses=(Status.RUNNING,),
+            reason: str = "") -> bool:
+        """End the rollout if it is still in one of `from_statuses`, and cancel its steps that
+        never started with `reason` (default: the explanation). False when another caller
+        ended or moved it first."""
+        now = timezone.now()
+        with transaction.atomic():
+            if Rollout.objects.filter(pk=self.pk, status__in=from_statuses).update(
+                    status=status, finished_at=now, explanation=explanation) != 1:
+                return False
+            self.deployments.filter(status__in=NOT_STARTED).cancel(reason or explanation)
+        self.status, self.finished_at, self.explanation = status, now, explanation
+        return True
+
+
+class DeploymentQuerySet(models.QuerySet):
+    def cancel(self, reason: str) -> int:
+        """Cancel these steps (callers filter on a status no worker holds); how many were."""
+        return self.update(status=Status.CANCELLED, finished_at=timezone.now(), explanation=reason)
+
 
 class Deployment(Job):
     rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="deployments")
@@ -169,6 +184,8 @@ class Deployment(Job):
         max_length=255, blank=True,
         help_text="The stack's newest event before execution; older events belong to earlier runs.",
     )
+
+    objects = DeploymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["rollout", "step"]
@@ -201,6 +218,18 @@ class Deployment(Job):
     @property
     def stateful_changes(self) -> list[dict]:
         return [c for c in self.changes or [] if c.get("stateful_flag")]
+
+    def end(self, status: str, explanation: str) -> bool:
+        """Finish the running step; False when another caller (a reaper, say) finished it."""
+        now = timezone.now()
+        done = self.resources_total if status == Status.SUCCEEDED else self.resources_done
+        if Deployment.objects.filter(pk=self.pk, status=Status.RUNNING).update(
+                status=status, finished_at=now, explanation=explanation,
+                resources_done=done) != 1:
+            return False
+        self.status, self.finished_at, self.explanation = status, now, explanation
+        self.resources_done = done
+        return True
 
     def log(self, message: str, *, source: str = "control_plane", level: str = "info",
             resource: str = "", status: str = "", external_id: str = "",

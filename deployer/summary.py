@@ -1,8 +1,10 @@
 """What the application overview page shows of rollouts, through one small function."""
 
+from django.db.models import Max
+
 from accounts import roles
 
-from .models import ACTIVE, Rollout
+from .models import ACTIVE, Deployment, Rollout
 
 
 def last_rollout(application) -> Rollout | None:
@@ -35,10 +37,6 @@ def last_results_by_region(application) -> dict[int, str]:
     """Region id → how the newest deployment that touched it ended, for the dashboard tiles.
 
     One query whatever the number of regions (DISTINCT ON would be PostgreSQL-only)."""
-    from django.db.models import Max
-
-    from .models import Deployment
-
     newest = (
         Deployment.objects.filter(region__application=application)
         .values("region_id")

@@ -1,4 +1,5 @@
-"""Celery tasks: thin. Each loads by id, claims its row, calls deployer.services.
+"""Celery tasks: thin. Each loads by id and calls deployer.rollouts, runs or reaper, which
+claim their row first.
 
 A whole deploy is never retried blindly: the claim (a filtered update from queued) makes a
 second delivery of the same message return at once, and the reaper settles lost work from
@@ -7,7 +8,7 @@ CloudFormation's own stack status."""
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from . import reaper, rollouts, runs
 
 LONG = {
     "bind": True,
@@ -19,24 +20,24 @@ LONG = {
 
 @shared_task(**LONG)
 def plan_rollout(self, rollout_id: int) -> None:
-    services.plan_rollout(rollout_id, task_id=self.request.id or "")
+    rollouts.plan_rollout(rollout_id, task_id=self.request.id or "")
 
 
 @shared_task(**LONG)
 def plan_deployment(self, deployment_id: int) -> None:
-    services.plan_deployment(deployment_id, task_id=self.request.id or "")
+    runs.plan_deployment(deployment_id, task_id=self.request.id or "")
 
 
 @shared_task(**LONG)
 def run_deployment(self, deployment_id: int) -> None:
-    services.run_deployment(deployment_id, task_id=self.request.id or "")
+    runs.run_deployment(deployment_id, task_id=self.request.id or "")
 
 
 @shared_task(**LONG)
 def follow_deployment(self, deployment_id: int) -> None:
-    services.follow_deployment(deployment_id, task_id=self.request.id or "")
+    runs.follow_deployment(deployment_id, task_id=self.request.id or "")
 
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def reap_deployments() -> list[str]:
-    return services.reap()
+    return reaper.reap()

@@ -11,7 +11,7 @@ from accounts import roles
 from accounts.audit import Actor
 from regions.models import Application
 
-from . import services
+from . import rollouts
 from .models import ACTIVE, Deployment, DeploymentEvent, Rollout
 
 EVENTS_PER_FRAGMENT = 500
@@ -103,7 +103,7 @@ def _start(request, slug: str, start):
     application = get_object_or_404(Application, slug=slug)
     try:
         rollout = start(application, request.user, Actor.from_request(request))
-    except services.Conflict as exc:
+    except rollouts.Conflict as exc:
         messages.warning(request, f"{exc} Showing the active rollout.")
         if exc.active_rollout_id:
             return redirect("deployer:rollout_detail", exc.active_rollout_id)
@@ -113,12 +113,12 @@ def _start(request, slug: str, start):
 
 @require_POST
 def application_plan(request, slug: str):
-    return _start(request, slug, services.start_plan)
+    return _start(request, slug, rollouts.start_plan)
 
 
 @require_POST
 def application_deploy(request, slug: str):
-    return _start(request, slug, services.deploy)
+    return _start(request, slug, rollouts.start_deploy)
 
 
 def _act(request, pk: int, action, done: str):
@@ -126,11 +126,11 @@ def _act(request, pk: int, action, done: str):
     rollout = _get_rollout(pk)
     try:
         action(rollout, request.user, Actor.from_request(request))
-    except services.Conflict as exc:
+    except rollouts.Conflict as exc:
         messages.warning(request, str(exc))
         if exc.active_rollout_id:
             return redirect("deployer:rollout_detail", exc.active_rollout_id)
-    except services.NotAllowed as exc:
+    except rollouts.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
@@ -139,14 +139,14 @@ def _act(request, pk: int, action, done: str):
 
 @require_POST
 def rollout_apply(request, pk: int):
-    return _act(request, pk, services.apply, "Applying the reviewed change sets.")
+    return _act(request, pk, rollouts.apply, "Applying the reviewed change sets.")
 
 
 @require_POST
 def rollout_confirm(request, pk: int):
-    return _act(request, pk, services.confirm, "Confirmed; applying the change sets.")
+    return _act(request, pk, rollouts.confirm, "Confirmed; applying the change sets.")
 
 
 @require_POST
 def rollout_cancel(request, pk: int):
-    return _act(request, pk, services.cancel, "Cancel requested.")
+    return _act(request, pk, rollouts.cancel, "Cancel requested.")

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from deployer.models import Deployment, Rollout, Status
-from deployer.services import Templates
+from deployer.rollouts import Templates
 
 
 def region_template(slug: str, region: str, replicas=(), *, release: str = "1", main: bool = False,

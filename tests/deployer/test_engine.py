@@ -1,10 +1,12 @@
 """The CloudFormation engine against a real moto server over HTTP."""
 
+import boto3
 import botocore.exceptions
 import pytest
+from botocore.stub import Stubber
 from django.utils import timezone
 
-from deployer import cloudformation, services
+from deployer import cloudformation, rollouts, runs
 from deployer.models import Deployment, EventSource, Status
 from lib import aws
 from regions.models import RegionState
@@ -26,15 +28,15 @@ def fast(settings):
 
 def plan_and_run(d: Deployment) -> Deployment:
     """Plan (create the change set), apply and run the deployment in this process."""
-    services.plan_deployment(d.pk)
+    runs.plan_deployment(d.pk)
     d.refresh_from_db()
     assert d.status == Status.PLANNED, d.explanation
     d.rollout.refresh_from_db()
     if d.rollout.status == Status.AWAITING_CONFIRMATION:
-        services.confirm(d.rollout, None)
+        rollouts.confirm(d.rollout, None)
     else:
-        services.begin_apply(d.rollout)
-    services.run_deployment(d.pk)
+        rollouts.begin_apply(d.rollout)
+    runs.run_deployment(d.pk)
     d.refresh_from_db()
     return d
 
@@ -155,11 +157,11 @@ def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(
 def test_a_stack_in_review_in_progress_is_created_with_a_new_change_set(
         main_region, make_deployment, fast):
     abandoned = make_deployment(main_region, region_template("orders", "us-east-1"))
-    services.plan_deployment(abandoned.pk)
+    runs.plan_deployment(abandoned.pk)
     stack = cloudformation_client().describe_stacks(StackName="orders-us-east-1")["Stacks"][0]
     assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
     Deployment.objects.filter(pk=abandoned.pk).update(status=Status.CANCELLED)
-    abandoned.rollout.finish(Status.CANCELLED)
+    assert abandoned.rollout.end(Status.CANCELLED, from_statuses=(Status.PLANNED,))
 
     d = plan_and_run(make_deployment(main_region, region_template("orders", "us-east-1")))
 
@@ -215,15 +217,15 @@ def test_a_plan_that_removes_a_table_waits_for_confirmation(main_region, make_de
     plan_and_run(make_deployment(main_region, region_template("orders", "us-east-1", main=True)))
     d = make_deployment(main_region, region_template("orders", "us-east-1", main=False))
 
-    services.plan_deployment(d.pk)
+    runs.plan_deployment(d.pk)
 
     d.rollout.refresh_from_db()
     assert d.rollout.status == Status.AWAITING_CONFIRMATION
     assert d.rollout.needs_confirmation
     flagged = {c["logical_id"] for c in Deployment.objects.get(pk=d.pk).stateful_changes}
     assert flagged == {"Table"}
-    with pytest.raises(services.NotAllowed):
-        services.apply(d.rollout, None)
+    with pytest.raises(rollouts.NotAllowed):
+        rollouts.apply(d.rollout, None)
 
 
 def test_throttling_is_retried_and_logged_not_raised(main_region, make_deployment, fast,
@@ -260,3 +262,68 @@ def test_elapsed_is_derived_from_start_and_finish(main_region, make_deployment):
     d.started_at, d.finished_at = start, start + timezone.timedelta(seconds=90)
 
     assert d.elapsed == 90
+
+
+def stubbed_engine(d: Deployment):
+    """An engine whose CloudFormation answers come from a botocore Stubber, page by page."""
+    engine = cloudformation.Engine(d)
+    engine._cf = boto3.client("cloudformation", region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+    return engine, Stubber(engine._cf)
+
+
+def stack_event(event_id: str) -> dict:
+    return {"StackId": "stack-id", "EventId": event_id, "StackName": "orders-us-east-1",
+            "Timestamp": timezone.now(), "LogicalResourceId": "Release",
+            "ResourceType": "AWS::SSM::Parameter", "ResourceStatus": "CREATE_COMPLETE"}
+
+
+def added(logical_id: str) -> dict:
+    return {"Type": "Resource", "ResourceChange": {
+        "Action": "Add", "LogicalResourceId": logical_id, "ResourceType": "AWS::SNS::Topic"}}
+
+
+def test_a_change_set_over_several_pages_is_read_whole_once_it_is_ready(
+        application, make_deployment, fast):
+    d = make_deployment(application.regions.get(), {})
+    d.change_set_id = "change-set-arn"
+    engine, stub = stubbed_engine(d)
+    first = {"ChangeSetName": "change-set-arn"}
+    stub.add_response("describe_change_set", {"Status": "CREATE_IN_PROGRESS"}, first)
+    stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "NextToken": "p2",
+                                              "Changes": [added("Alerts")]}, first)
+    stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE",
+                                              "Changes": [added("Topic")]},
+                      {**first, "NextToken": "p2"})
+
+    with stub:
+        described = engine.wait_for_change_set()
+
+    stub.assert_no_pending_responses()
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in described["Changes"]] == [
+        "Alerts", "Topic"]
+
+
+def test_stack_events_are_paged_back_to_the_baseline_and_a_throttled_page_is_read_again(
+        application, make_deployment, fast, monkeypatch):
+    d = make_deployment(application.regions.get(), {})
+    d.baseline_event_id = "e1"
+    engine, stub = stubbed_engine(d)
+    monkeypatch.setattr(cloudformation.random, "uniform", lambda a, b: 0.01)
+    first, second = {"StackName": "stack-id"}, {"StackName": "stack-id", "NextToken": "p2"}
+    page_one = {"StackEvents": [stack_event("e4"), stack_event("e3")], "NextToken": "p2"}
+    page_two = {"StackEvents": [stack_event("e2"), stack_event("e1"), stack_event("e0")],
+                "NextToken": "p3"}
+    stub.add_response("describe_stack_events", page_one, first)
+    stub.add_client_error("describe_stack_events", "Throttling", "Rate exceeded",
+                          expected_params=second)
+    stub.add_response("describe_stack_events", page_one, first)
+    stub.add_response("describe_stack_events", page_two, second)
+
+    with stub:
+        events = engine.new_events("stack-id", seen=set())
+
+    stub.assert_no_pending_responses()
+    # Oldest first, nothing from before the baseline, and no third page was asked for.
+    assert [e["EventId"] for e in events] == ["e2", "e3", "e4"]
+    assert d.events.filter(level="warning", message__contains="Throttling").exists()

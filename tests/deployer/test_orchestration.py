@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from accounts.audit import Actor
-from deployer import services
+from deployer import rollouts
 from deployer.models import Deployment, Rollout, Status
 from lib import aws
 from regions.models import RegionState
@@ -51,7 +51,7 @@ def test_the_main_region_deploys_alone_then_the_others_run_in_parallel(
     in_inventory(application, "eu-west-1", "ap-southeast-2", "us-west-2")
     celery_worker_factory("deploys", **WORKER_ENV)
 
-    rollout = wait_for(services.deploy(application, operator))
+    rollout = wait_for(rollouts.start_deploy(application, operator))
 
     assert rollout.status == Status.SUCCEEDED, rollout.explanation
     main, *others = steps(rollout)
@@ -75,7 +75,7 @@ def test_adding_two_regions_adds_one_replica_per_main_stack_update(
     add_region(application, "ap-southeast-2", Actor(operator))
     celery_worker_factory("deploys", **WORKER_ENV)
 
-    rollout = wait_for(services.deploy(application, operator))
+    rollout = wait_for(rollouts.start_deploy(application, operator))
 
     assert rollout.status == Status.SUCCEEDED, rollout.explanation
     done = steps(rollout)
@@ -104,7 +104,7 @@ def test_a_failed_region_leaves_the_others_intact(
     in_inventory(application, "eu-west-1", "ap-northeast-1")
     celery_worker_factory("deploys", DEPLOYER_TEST_FAILING_REGIONS="eu-west-1", **WORKER_ENV)
 
-    rollout = wait_for(services.deploy(application, operator))
+    rollout = wait_for(rollouts.start_deploy(application, operator))
 
     assert rollout.status == Status.FAILED
     by_region = {d.region.code: d for d in steps(rollout)}
@@ -123,7 +123,7 @@ def test_a_failed_main_region_stops_the_regions_that_depend_on_it(
     in_inventory(application, "eu-west-1", "ap-northeast-1")
     celery_worker_factory("deploys", DEPLOYER_TEST_FAILING_REGIONS="us-east-1", **WORKER_ENV)
 
-    rollout = wait_for(services.deploy(application, operator))
+    rollout = wait_for(rollouts.start_deploy(application, operator))
 
     assert rollout.status == Status.FAILED
     main, *others = steps(rollout)
@@ -147,8 +147,8 @@ def test_twenty_concurrent_deploys_start_exactly_one_rollout(
     def request():
         try:
             barrier.wait()
-            started.append(services.deploy(application, operator).pk)
-        except services.Conflict as exc:
+            started.append(rollouts.start_deploy(application, operator).pk)
+        except rollouts.Conflict as exc:
             conflicts.append(exc.active_rollout_id)
         except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
             errors.append(exc)
@@ -175,13 +175,13 @@ def test_a_plan_waits_for_apply_and_then_runs_the_reviewed_change_sets(
     in_inventory(application, "eu-west-1")
     celery_worker_factory("deploys", **WORKER_ENV)
 
-    plan = wait_for_status(services.start_plan(application, operator), Status.PLANNED)
+    plan = wait_for_status(rollouts.start_plan(application, operator), Status.PLANNED)
     reviewed = {d.pk: d.change_set_id for d in plan.deployments.all()}
     assert all(reviewed.values())
     assert not aws_client("cloudformation", "eu-west-1").describe_stacks(
         StackName="orders-eu-west-1")["Stacks"][0]["StackStatus"].endswith("COMPLETE")
 
-    rollout = wait_for(services.apply(plan, operator))
+    rollout = wait_for(rollouts.apply(plan, operator))
 
     assert rollout.status == Status.SUCCEEDED, rollout.explanation
     assert {d.pk: d.change_set_id for d in rollout.deployments.all()} == reviewed
@@ -194,10 +194,10 @@ def test_a_plan_waits_for_apply_and_then_runs_the_reviewed_change_sets(
 def test_a_second_deploy_while_one_is_active_names_the_active_rollout(
         aws, application, operator, celery_worker_factory):
     in_inventory(application)
-    first = services.deploy(application, operator)
+    first = rollouts.start_deploy(application, operator)
 
-    with pytest.raises(services.Conflict) as conflict:
-        services.deploy(application, operator)
+    with pytest.raises(rollouts.Conflict) as conflict:
+        rollouts.start_deploy(application, operator)
 
     assert conflict.value.active_rollout_id == first.pk
     celery_worker_factory("deploys", **WORKER_ENV)
@@ -250,11 +250,11 @@ def test_removing_a_region_takes_its_stack_down_before_the_replica_after_confirm
     in_inventory(application, state=RegionState.PLANNED)
     add_region(application, "eu-west-1", Actor(operator))
     celery_worker_factory("deploys", **WORKER_ENV)
-    assert wait_for(services.deploy(application, operator)).status == Status.SUCCEEDED
+    assert wait_for(rollouts.start_deploy(application, operator)).status == Status.SUCCEEDED
     remove_region(application, "eu-west-1", Actor(operator))
 
-    plan = wait_for_status(services.deploy(application, operator), Status.AWAITING_CONFIRMATION)
-    rollout = wait_for(services.confirm(plan, operator))
+    plan = wait_for_status(rollouts.start_deploy(application, operator), Status.AWAITING_CONFIRMATION)
+    rollout = wait_for(rollouts.confirm(plan, operator))
 
     assert rollout.status == Status.SUCCEEDED, rollout.explanation
     assert [(d.action, d.region.code, d.replicas) for d in steps(rollout)] == [
@@ -275,7 +275,7 @@ def test_a_rollout_refuses_to_remove_the_last_region_in_service(
     in_inventory(application, state=RegionState.REMOVING)
     celery_worker_factory("deploys", **WORKER_ENV)
 
-    rollout = wait_for(services.deploy(application, operator))
+    rollout = wait_for(rollouts.start_deploy(application, operator))
 
     assert rollout.status == Status.ERROR
     assert "last region in service" in rollout.explanation
@@ -286,10 +286,10 @@ def test_cancel_lets_the_running_step_finish_truthfully_and_stops_the_rest(
         aws, application, operator, celery_worker_factory):
     in_inventory(application, "eu-west-1", "ap-northeast-1")
     celery_worker_factory("deploys", **{**WORKER_ENV, "DEPLOY_FOLLOW_DELAY": "3"})
-    rollout = services.deploy(application, operator)
+    rollout = rollouts.start_deploy(application, operator)
     main = wait_for_executed(rollout, "us-east-1")
 
-    services.cancel(rollout, operator)
+    rollouts.cancel(rollout, operator)
 
     rollout = wait_for(rollout)
     assert rollout.status == Status.CANCELLED
@@ -322,7 +322,7 @@ def test_the_sandbox_app_is_synthesized_once_and_deployed_to_every_region(
     env = {k: v for k, v in WORKER_ENV.items() if k != "DEPLOYER_TEMPLATES"}
     celery_worker_factory("deploys", **{**env, "DEPLOY_FOLLOW_DELAY": "0"})
 
-    rollout = wait_for(services.deploy(application, operator), timeout=300)
+    rollout = wait_for(rollouts.start_deploy(application, operator), timeout=300)
 
     assert rollout.status == Status.SUCCEEDED, rollout.explanation
     assert rollout.synth_key
@@ -366,8 +366,8 @@ def test_the_database_allows_one_active_rollout_per_application(application):
 def test_a_cancel_while_planning_ends_the_rollout_cancelled(
         aws, application, operator, celery_worker_factory):
     in_inventory(application, "eu-west-1")
-    rollout = services.start_plan(application, operator)
-    services.cancel(rollout, operator)
+    rollout = rollouts.start_plan(application, operator)
+    rollouts.cancel(rollout, operator)
     celery_worker_factory("deploys", **WORKER_ENV)
 
     rollout = wait_for(rollout)

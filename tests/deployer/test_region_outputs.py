@@ -1,6 +1,6 @@
 from accounts.models import AuditEntry
 from deployer.models import Deployment, Rollout, Status
-from deployer.services import region_finished
+from deployer.runs import region_finished
 from regions.models import Region, RegionState
 
 

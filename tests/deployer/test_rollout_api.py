@@ -55,7 +55,7 @@ def test_events_are_returned_after_a_cursor_and_say_when_to_stop(viewer, running
     assert [e["message"] for e in first["events"]] == ["line 1", "line 2", "line 3"]
     assert first["active"] is True
     assert [e["message"] for e in rest.json()["events"]] == ["line 2", "line 3"]
-    running.finish(Status.SUCCEEDED)
+    running.end(Status.SUCCEEDED)
     done = api.get(f"/api/v1/rollouts/{running.pk}/events?after={first['after']}").json()
     assert done == {"events": [], "after": first["after"], "active": False}
 

@@ -152,7 +152,7 @@ def test_the_status_header_stops_refreshing_when_the_rollout_has_finished(
         client, viewer, rollout):
     client.force_login(viewer)
     running = client.get(url("rollout_status", rollout.pk)).content.decode()
-    rollout.finish(Status.SUCCEEDED)
+    rollout.end(Status.SUCCEEDED)
 
     finished = client.get(url("rollout_status", rollout.pk)).content.decode()
 

@@ -12,7 +12,8 @@ from django.test import override_settings
 
 from accounts.audit import Actor
 from deployer.node import node_bin_dir
-from deployer.synth import SynthError, app_inputs, synth_application
+from deployer.synth import SynthError, synth_application
+from deployer.synth.inputs import app_inputs, hash_files
 from regions.models import Application, RegionState, Source
 from regions.services import add_region
 from tests.conftest import APP_DATA
@@ -468,15 +469,13 @@ def test_the_synth_command_writes_the_reference_apps_assembly(
 
 
 def test_the_control_planes_own_state_never_counts_as_app_source(tmp_path, settings):
-    from deployer.synth import _hash_files
-
     settings.VAR_DIR = tmp_path / "var"
     settings.SYNTH_CACHE_DIR = tmp_path / "var" / "synth"
     (tmp_path / "app.py").write_text("print('app')\n")
     (tmp_path / "var" / "synth").mkdir(parents=True)
-    before = _hash_files(tmp_path, lambda path: True)
+    before = hash_files(tmp_path, lambda path: True)
     (tmp_path / "var" / "meridian.sqlite3").write_bytes(b"changed on every write")
     (tmp_path / "var" / "synth" / "job-1").write_text("a new cache entry")
-    assert _hash_files(tmp_path, lambda path: True) == before
+    assert hash_files(tmp_path, lambda path: True) == before
     (tmp_path / "app.py").write_text("print('app, changed')\n")
-    assert _hash_files(tmp_path, lambda path: True) != before
+    assert hash_files(tmp_path, lambda path: True) != before

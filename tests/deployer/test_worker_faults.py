@@ -5,7 +5,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from deployer import services, tasks
+from deployer import rollouts, tasks
 from deployer.models import Deployment, Status
 from lib import aws as aws_door
 from regions.models import RegionState
@@ -47,7 +47,7 @@ def test_a_killed_worker_is_settled_from_the_stack_and_nothing_executes_twice(
     in_inventory(application)
     # The first worker keeps following its stack long after moto has finished it.
     doomed = celery_worker_factory("deploys", **{**WORKER_ENV, "DEPLOY_FOLLOW_DELAY": "120"})
-    rollout = services.deploy(application, operator)
+    rollout = rollouts.start_deploy(application, operator)
     d = wait_until(
         lambda: Deployment.objects.filter(rollout=rollout, status=Status.RUNNING,
                                           executed_at__isnull=False).first(),
@@ -79,7 +79,7 @@ def test_a_worker_lost_before_executing_leaves_the_change_set_unexecuted(
         aws, application, operator, celery_worker_factory):
     in_inventory(application)
     celery_worker_factory("deploys", **REAPER_ENV)
-    plan = wait_for_status(services.start_plan(application, operator), Status.PLANNED)
+    plan = wait_for_status(rollouts.start_plan(application, operator), Status.PLANNED)
     d = plan.deployments.get()
     # As if a worker had claimed the step for execution and died before sending it.
     long_ago = timezone.now() - timezone.timedelta(minutes=10)
@@ -103,7 +103,7 @@ def test_a_deployment_with_a_fresh_heartbeat_is_left_alone(
         aws, application, operator, celery_worker_factory):
     in_inventory(application)
     celery_worker_factory("deploys", **REAPER_ENV)
-    plan = wait_for_status(services.start_plan(application, operator), Status.PLANNED)
+    plan = wait_for_status(rollouts.start_plan(application, operator), Status.PLANNED)
     d = plan.deployments.get()
     Deployment.objects.filter(pk=d.pk).update(status=Status.RUNNING, heartbeat_at=timezone.now())
 

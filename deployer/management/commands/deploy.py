@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.audit import Actor
-from deployer import services
+from deployer import rollouts
 from deployer.models import FINISHED, DeploymentEvent, Rollout, RolloutKind, Status
 from regions.models import Application
 
@@ -35,9 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"{region} is not a region of {slug}.")
         kind = RolloutKind.PLAN if plan_only else RolloutKind.DEPLOY
         try:
-            rollout = services.start_rollout(application, None, kind, Actor(None, "cli"),
+            rollout = rollouts.start_rollout(application, None, kind, Actor(None, "cli"),
                                              only_region=region)
-        except services.Conflict as exc:
+        except rollouts.Conflict as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Rollout {rollout.pk} ({kind}) of {slug} queued: "
                           f"{rollout.get_absolute_url()}")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from deployer import services
+from deployer import reaper
 
 
 class Command(BaseCommand):
@@ -8,5 +8,5 @@ class Command(BaseCommand):
             "status (the periodic task reap_deployments does the same).")
 
     def handle(self, **options):
-        for line in services.reap():
+        for line in reaper.reap():
             self.stdout.write(line)

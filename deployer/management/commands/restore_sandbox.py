@@ -5,9 +5,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.audit import Actor
-from deployer import services
+from deployer import rollouts
 from deployer.cloudformation import stack_missing
-from deployer.services import DEPLOYED_STATES
+from deployer.planning import DEPLOYED_STATES
 from lib import aws
 from regions.models import Application
 
@@ -42,8 +42,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{application.slug}: cannot check its stacks: {exc}")
                 continue
             try:
-                rollout = services.deploy(application, None, Actor(None, "system"))
-            except services.Conflict as exc:
+                rollout = rollouts.start_deploy(application, None, Actor(None, "system"))
+            except rollouts.Conflict as exc:
                 self.stdout.write(f"{application.slug}: {exc}")
                 continue
             self.stdout.write(f"{application.slug}: the local AWS started empty; redeploying "

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deployer.replicas import ReplicaStepError, Step, replica_steps
+from deployer.planning import ReplicaStepError, Step, StepSpec, plan_steps, replica_steps
 
 MAIN = "us-east-1"
 POOL = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "sa-east-1"]
@@ -138,3 +138,92 @@ def test_steps_change_one_replica_at_a_time_and_order_regions_around_their_repli
     assert deployed == set(desired)
     assert replicas == set(desired) - {main}
     assert steps == replica_steps(main, sorted(current, reverse=True), list(desired))
+
+
+def test_the_main_region_goes_first_alone_and_the_others_depend_only_on_it():
+    states = {MAIN: "active", "eu-west-1": "active", "ap-southeast-2": "active"}
+    assert plan_steps(MAIN, states) == [
+        StepSpec("update_main", MAIN, ("ap-southeast-2", "eu-west-1"), ()),
+        StepSpec("deploy_region", "ap-southeast-2", ("ap-southeast-2", "eu-west-1"), (0,)),
+        StepSpec("deploy_region", "eu-west-1", ("ap-southeast-2", "eu-west-1"), (0,)),
+    ]
+
+
+def test_an_added_region_is_a_chain_and_the_steady_regions_wait_for_the_last_main_update():
+    states = {MAIN: "active", "eu-west-1": "active", "us-west-2": "planned"}
+    assert plan_steps(MAIN, states) == [
+        StepSpec("update_main", MAIN, ("eu-west-1", "us-west-2"), ()),
+        StepSpec("deploy_region", "us-west-2", ("eu-west-1", "us-west-2"), (0,)),
+        StepSpec("deploy_region", "eu-west-1", ("eu-west-1", "us-west-2"), (0,)),
+    ]
+
+
+def test_a_new_application_creates_its_table_then_adds_each_replica_in_turn():
+    assert plan_steps(MAIN, {MAIN: "planned", "eu-west-1": "planned"}) == [
+        StepSpec("update_main", MAIN, (), ()),
+        StepSpec("update_main", MAIN, ("eu-west-1",), (0,)),
+        StepSpec("deploy_region", "eu-west-1", ("eu-west-1",), (1,)),
+    ]
+
+
+def test_a_removing_region_is_destroyed_before_the_main_stack_drops_its_replica():
+    assert plan_steps(MAIN, {MAIN: "active", "eu-west-1": "removing"}) == [
+        StepSpec("destroy_region", "eu-west-1", ("eu-west-1",), ()),
+        StepSpec("update_main", MAIN, (), (0,)),
+    ]
+
+
+def test_removed_regions_take_no_part_in_the_plan():
+    assert plan_steps(MAIN, {MAIN: "active", "eu-west-1": "removed"}) == [
+        StepSpec("update_main", MAIN, (), ()),
+    ]
+
+
+def test_an_application_with_no_regions_has_no_steps():
+    assert plan_steps(MAIN, {}) == []
+
+
+def test_the_last_region_in_service_is_never_removed():
+    with pytest.raises(ReplicaStepError, match="last region in service"):
+        plan_steps(MAIN, {MAIN: "removing", "eu-west-1": "removing"})
+
+
+def test_one_region_only_keeps_its_steps_and_needs_no_other():
+    states = {MAIN: "active", "eu-west-1": "active"}
+    assert plan_steps(MAIN, states, only_region="eu-west-1") == [
+        StepSpec("deploy_region", "eu-west-1", ("eu-west-1",), ()),
+    ]
+
+
+def test_one_region_only_is_refused_while_regions_are_added_or_removed():
+    with pytest.raises(ReplicaStepError, match="Regions are being added or removed"):
+        plan_steps(MAIN, {MAIN: "active", "eu-west-1": "planned"}, only_region=MAIN)
+
+
+def test_one_region_only_is_refused_for_a_region_the_application_does_not_have():
+    with pytest.raises(ReplicaStepError, match="us-west-2 is not a region of this application"):
+        plan_steps(MAIN, {MAIN: "active"}, only_region="us-west-2")
+
+
+states = st.dictionaries(
+    st.sampled_from(POOL[1:]),
+    st.sampled_from(["planned", "provisioning", "active", "removing", "failed", "removed"]),
+)
+
+
+@given(states, st.sampled_from(["provisioning", "active", "failed"]))
+def test_every_step_waits_for_earlier_ones_and_every_region_deploys_after_a_main_update(
+        others, main_state):
+    steps = plan_steps(MAIN, {**others, MAIN: main_state})
+
+    for index, step in enumerate(steps):
+        assert all(0 <= before < index for before in step.depends_on)
+        # Only the first step of the rollout starts without waiting for another.
+        assert bool(step.depends_on) == (index > 0)
+        if step.action == "deploy_region":
+            assert any(steps[before].action == "update_main" for before in step.depends_on)
+    deployed = {s.region for s in steps if s.action == "deploy_region"}
+    destroyed = {s.region for s in steps if s.action == "destroy_region"}
+    assert deployed == {code for code, state in others.items()
+                        if state not in ("removing", "removed")}
+    assert destroyed == {code for code, state in others.items() if state == "removing"}

@@ -1,0 +1,203 @@
+"""Runs of one deployment: create its change set, execute and follow it, follow it again
+after its worker was lost, settle it from the stack's terminal status, and keep its region's
+lifecycle state and outputs in step. A run queues nothing: when a step is done it asks
+deployer.rollouts to move the rollout on.
+"""
+
+from django.utils import timezone
+
+from accounts.audit import Actor, record
+from lib import aws
+from regions.models import Region, RegionState
+from regions.services import set_region_state
+
+from . import rollouts
+from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome
+from .models import FINISHED, Action, Deployment, Level, Rollout, Status
+
+
+def plan_deployment(deployment_id: int, task_id: str = "") -> None:
+    """Create one region's change set."""
+    now = timezone.now()
+    claimed = Deployment.objects.filter(pk=deployment_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, task_id=task_id)
+    if claimed != 1:
+        return
+    d = Deployment.objects.select_related("rollout__application", "region").get(pk=deployment_id)
+    try:
+        if d.action == Action.DESTROY_REGION:
+            d.changes = [{"logical_id": d.stack_name, "type": "AWS::CloudFormation::Stack",
+                          "action": "Remove", "replacement": False, "stateful_flag": True}]
+            d.resources_total = 1
+            d.save(update_fields=["changes", "resources_total"])
+            d.log(f"Stack {d.stack_name} will be deleted when the rollout is applied.")
+            status, explanation = Status.PLANNED, ""
+        else:
+            engine = Engine(d, heartbeat=lambda: _bump(deployment_id))
+            changed = engine.create_change_set(d.template or {})
+            status = Status.PLANNED
+            explanation = "" if changed else "No changes."
+    except (EngineError, aws.AwsError) as exc:
+        d.log(str(exc), level=Level.ERROR)
+        status, explanation = Status.ERROR, str(exc)
+    Deployment.objects.filter(pk=d.pk, status=Status.RUNNING).update(
+        status=status, explanation=explanation,
+        finished_at=timezone.now() if status == Status.ERROR else None)
+    rollouts.after_plan(d.rollout_id)
+
+
+def _bump(deployment_id: int) -> None:
+    Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+
+
+def _cancel_requested(rollout_id: int) -> bool:
+    return Rollout.objects.filter(pk=rollout_id, cancel_requested_at__isnull=False).exists()
+
+
+def run_deployment(deployment_id: int, task_id: str = "") -> None:
+    """Execute one step: its reviewed change set (or the stack's deletion), then follow it."""
+    now = timezone.now()
+    claimed = Deployment.objects.filter(pk=deployment_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None,
+        task_id=task_id)
+    if claimed != 1:
+        return
+    d = Deployment.objects.select_related("rollout__application", "region").get(pk=deployment_id)
+    try:
+        _run(d)
+    finally:
+        rollouts.advance(d.rollout_id)
+
+
+def _run(d: Deployment) -> None:
+    rollout = d.rollout
+    engine = Engine(d, heartbeat=lambda: _bump(d.pk),
+                    should_cancel=lambda: _cancel_requested(rollout.pk))
+    region_starting(d)
+    try:
+        if d.action == Action.DESTROY_REGION:
+            engine.delete()
+            outcome = engine.follow(deleting=True)
+        else:
+            if not d.change_set_id:
+                changed = engine.create_change_set(d.template or {})
+                if d.stateful_changes and rollout.confirmed_at is None:
+                    finish_deployment(d, Status.FAILED, "This step replaces or removes "
+                                      "stateful resources and the rollout was not confirmed.")
+                    return
+            else:
+                changed = bool(d.changes)
+            if not changed:
+                # Nothing runs, so the stack's status (maybe an earlier rollback) is not ours.
+                d.outputs = engine.outputs(engine.describe_stack())
+                d.save(update_fields=["outputs"])
+                finish_deployment(d, Status.SUCCEEDED, "No changes.")
+                return
+            engine.execute()
+            outcome = engine.follow()
+        settle(d, outcome)
+    except EngineError as exc:
+        d.log(str(exc), level=Level.ERROR)
+        finish_deployment(d, Status.FAILED if d.executed_at else Status.ERROR, str(exc))
+    except aws.AwsError as exc:
+        d.log(str(exc), level=Level.ERROR)
+        note = " The stack may still be changing; the reaper settles it." if d.executed_at else ""
+        finish_deployment(d, Status.ERROR, f"{exc}{note}")
+    except Exception as exc:
+        # A time limit or a bug: never leave the row claiming a worker owns it.
+        d.log(f"Stopped: {type(exc).__name__}: {exc}", level=Level.ERROR)
+        finish_deployment(d, Status.ERROR, f"Stopped: {type(exc).__name__}: {exc}")
+        raise
+
+
+def follow_deployment(deployment_id: int, task_id: str = "") -> None:
+    """Resume following a stack whose worker was lost; never executes anything again."""
+    d = Deployment.objects.select_related("rollout__application", "region").get(pk=deployment_id)
+    if d.status != Status.RUNNING:
+        return
+    Deployment.objects.filter(pk=d.pk).update(task_id=task_id, heartbeat_at=timezone.now())
+    engine = Engine(d, heartbeat=lambda: _bump(d.pk),
+                    should_cancel=lambda: _cancel_requested(d.rollout_id))
+    try:
+        outcome = engine.follow(deleting=d.action == Action.DESTROY_REGION)
+        settle(d, outcome, "Followed to the end after its worker was lost.")
+    except (EngineError, aws.AwsError) as exc:
+        d.log(str(exc), level=Level.ERROR)
+        finish_deployment(d, Status.ERROR, str(exc))
+    finally:
+        rollouts.advance(d.rollout_id)
+
+
+def settle(d: Deployment, outcome: Outcome, note: str = "") -> None:
+    """Finish a deployment from the stack's terminal status and update its region."""
+    status = outcome.status
+    cancelled = _cancel_requested(d.rollout_id) and status == "UPDATE_ROLLBACK_COMPLETE"
+    if d.action == Action.DESTROY_REGION:
+        ok = status == "DELETE_COMPLETE"
+    else:
+        ok = status not in FAILED_STATUSES and status != "DELETE_COMPLETE" and bool(status)
+    d.outputs = outcome.outputs
+    d.save(update_fields=["outputs"])
+    if ok:
+        explanation = " ".join(p for p in [note, f"Stack {status}." if status else ""] if p)
+        finish_deployment(d, Status.SUCCEEDED, explanation)
+    else:
+        reason = outcome.reason or f"The stack ended in {status or 'an unknown state'}."
+        final = Status.CANCELLED if cancelled else Status.FAILED
+        finish_deployment(d, final, " ".join(p for p in [note, f"{status}: {reason}"] if p))
+
+
+def finish_deployment(d: Deployment, status: str, explanation: str) -> None:
+    """End a running step, log it and update its region, unless another caller ended it."""
+    if not d.end(status, explanation):
+        return
+    d.log(f"Deployment {status}: {explanation}" if explanation else f"Deployment {status}.",
+          level=Level.INFO if status == Status.SUCCEEDED else Level.ERROR)
+    region_finished(d)
+
+
+def _system() -> Actor:
+    return Actor(None, "system")
+
+
+def region_starting(d: Deployment) -> None:
+    region = Region.objects.get(pk=d.region_id)
+    if d.action != Action.DESTROY_REGION and region.state in (RegionState.PLANNED,
+                                                              RegionState.FAILED):
+        set_region_state(region, RegionState.PROVISIONING, _system())
+
+
+def region_finished(d: Deployment) -> None:
+    region = Region.objects.select_related("application").get(pk=d.region_id)
+    outputs = d.outputs or {}
+    fields = {}
+    if outputs:
+        fields = {
+            "outputs": outputs,
+            "health_check_id": outputs.get("HealthCheckId", region.health_check_id)[:64],
+            "api_url": outputs.get("ApiUrl", region.api_url)[:2048],
+            "rest_api_id": outputs.get("RestApiId", region.rest_api_id)[:64],
+        }
+    if d.action == Action.DESTROY_REGION:
+        if d.status == Status.SUCCEEDED and region.state == RegionState.REMOVING:
+            set_region_state(region, RegionState.REMOVED, _system(), health_check_id="",
+                             api_url="", rest_api_id="", outputs={})
+        return
+    if d.status == Status.SUCCEEDED:
+        if region.state == RegionState.PROVISIONING:
+            # A main region stays provisioning until the rollout's last step on it.
+            later = d.rollout.deployments.filter(region=region, step__gt=d.step).exclude(
+                status__in=FINISHED).exists()
+            if not later:
+                set_region_state(region, RegionState.ACTIVE, _system(), **fields)
+                return
+        if fields:
+            before = region.audit_snapshot()
+            Region.objects.filter(pk=region.pk).update(updated_at=timezone.now(), **fields)
+            region.refresh_from_db()
+            if region.audit_snapshot() != before:
+                # New stack outputs (a replaced health check, say) are part of the history.
+                record(_system(), "region.outputs", region, application=region.application,
+                       before=before, after=region.audit_snapshot())
+    elif d.status in (Status.FAILED, Status.ERROR) and region.state == RegionState.PROVISIONING:
+        set_region_state(region, RegionState.FAILED, _system(), **fields)
