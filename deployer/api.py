@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from accounts.audit import Actor, client_ip
 from accounts.auth import api_auth
 from accounts.roles import OPERATOR, VIEWER
+from lib.api_schemas import ERRORS as COMMON_ERRORS
 from regions.models import Application
 
 from . import rollouts
@@ -20,16 +21,12 @@ router = Router(tags=["rollouts"])
 MAX_EVENTS = 1000
 
 
-class ErrorOut(Schema):
-    errors: dict[str, list[str]]
-
-
 class ConflictOut(Schema):
     errors: dict[str, list[str]]
     active_rollout: int | None = Field(None, description="The rollout that is running.")
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut}
+ERRORS = {**COMMON_ERRORS, 409: ConflictOut}
 
 
 class ChangeOut(Schema):

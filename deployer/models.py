@@ -64,6 +64,14 @@ class Job(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def claim(cls, pk: int, task_id: str = "") -> bool:
+        """Move a queued job to running; False when another worker (or a redelivery) has it."""
+        now = timezone.now()
+        return cls.objects.filter(pk=pk, status=Status.QUEUED).update(
+            status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None,
+            task_id=task_id) == 1
+
     @property
     def elapsed(self) -> float | None:
         """Seconds from start to finish (or to now while it runs)."""

@@ -136,10 +136,7 @@ def start_deploy(application, user, actor: Actor | None = None) -> Rollout:
 
 def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     """In a worker: work out the steps, synthesize their templates, queue their change sets."""
-    now = timezone.now()
-    claimed = Rollout.objects.filter(pk=rollout_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, task_id=task_id)
-    if claimed != 1:
+    if not Rollout.claim(rollout_id, task_id):
         return
     rollout = Rollout.objects.select_related("application").get(pk=rollout_id)
     application = rollout.application

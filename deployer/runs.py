@@ -18,10 +18,7 @@ from .models import FINISHED, Action, Deployment, Level, Rollout, Status
 
 def plan_deployment(deployment_id: int, task_id: str = "") -> None:
     """Create one region's change set."""
-    now = timezone.now()
-    claimed = Deployment.objects.filter(pk=deployment_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, task_id=task_id)
-    if claimed != 1:
+    if not Deployment.claim(deployment_id, task_id):
         return
     d = Deployment.objects.select_related("rollout__application", "region").get(pk=deployment_id)
     try:
@@ -56,11 +53,7 @@ def _cancel_requested(rollout_id: int) -> bool:
 
 def run_deployment(deployment_id: int, task_id: str = "") -> None:
     """Execute one step: its reviewed change set (or the stack's deletion), then follow it."""
-    now = timezone.now()
-    claimed = Deployment.objects.filter(pk=deployment_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None,
-        task_id=task_id)
-    if claimed != 1:
+    if not Deployment.claim(deployment_id, task_id):
         return
     d = Deployment.objects.select_related("rollout__application", "region").get(pk=deployment_id)
     try:

@@ -1,7 +1,6 @@
 """Rollout pages: the rollout with every region side by side, live logs, and the buttons."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,17 +8,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from accounts.audit import Actor
+from accounts.roles import OPERATOR, VIEWER, role_required
 from regions.models import Application
 
 from . import rollouts
 from .models import ACTIVE, Deployment, DeploymentEvent, Rollout
 
 EVENTS_PER_FRAGMENT = 500
-
-
-def _require(user, check) -> None:
-    if not check(user):
-        raise PermissionDenied("Your role does not allow this.")
 
 
 def _get_rollout(pk: int) -> Rollout:
@@ -44,8 +39,8 @@ def _rollout_context(request, rollout: Rollout) -> dict:
 
 
 @require_GET
+@role_required(VIEWER)
 def rollout_detail(request, pk: int):
-    _require(request.user, roles.can_view)
     rollout = _get_rollout(pk)
     context = _rollout_context(request, rollout)
     # One query for every region's first page of log, however many regions.
@@ -61,17 +56,17 @@ def rollout_detail(request, pk: int):
 
 
 @require_GET
+@role_required(VIEWER)
 def rollout_status(request, pk: int):
     """The header of the rollout page; it asks to be refreshed only while the rollout runs."""
-    _require(request.user, roles.can_view)
     rollout = _get_rollout(pk)
     return render(request, "deployer/_rollout_status.html", _rollout_context(request, rollout))
 
 
 @require_GET
+@role_required(VIEWER)
 def deployment_events(request, pk: int):
     """Log lines after ?after=SEQ, then a sentinel that asks for the next ones while active."""
-    _require(request.user, roles.can_view)
     deployment = get_object_or_404(Deployment.objects.select_related("rollout"), pk=pk)
     try:
         after = max(0, int(request.GET.get("after", "0")))
@@ -87,8 +82,8 @@ def deployment_events(request, pk: int):
 
 
 @require_GET
+@role_required(VIEWER)
 def rollout_list(request, slug: str):
-    _require(request.user, roles.can_view)
     application = get_object_or_404(Application, slug=slug)
     page = Paginator(application.rollouts.select_related("requested_by"), 50).get_page(
         request.GET.get("page"))
@@ -99,7 +94,6 @@ def rollout_list(request, slug: str):
 
 
 def _start(request, slug: str, start):
-    _require(request.user, roles.can_operate)
     application = get_object_or_404(Application, slug=slug)
     try:
         rollout = start(application, request.user, Actor.from_request(request))
@@ -112,17 +106,18 @@ def _start(request, slug: str, start):
 
 
 @require_POST
+@role_required(OPERATOR)
 def application_plan(request, slug: str):
     return _start(request, slug, rollouts.start_plan)
 
 
 @require_POST
+@role_required(OPERATOR)
 def application_deploy(request, slug: str):
     return _start(request, slug, rollouts.start_deploy)
 
 
 def _act(request, pk: int, action, done: str):
-    _require(request.user, roles.can_operate)
     rollout = _get_rollout(pk)
     try:
         action(rollout, request.user, Actor.from_request(request))
@@ -138,15 +133,18 @@ def _act(request, pk: int, action, done: str):
 
 
 @require_POST
+@role_required(OPERATOR)
 def rollout_apply(request, pk: int):
     return _act(request, pk, rollouts.apply, "Applying the reviewed change sets.")
 
 
 @require_POST
+@role_required(OPERATOR)
 def rollout_confirm(request, pk: int):
     return _act(request, pk, rollouts.confirm, "Confirmed; applying the change sets.")
 
 
 @require_POST
+@role_required(OPERATOR)
 def rollout_cancel(request, pk: int):
     return _act(request, pk, rollouts.cancel, "Cancel requested.")
