@@ -19,6 +19,8 @@ class RegionHealthOut(Schema):
     role: str
     state: str
     health: str  # healthy, unhealthy or nodata
+    signal: str  # the tile's first word: the worst of health and lifecycle
+    signal_level: str  # ok, warn, bad or unknown
     percentage_healthy: float | None
     at: datetime | None
     since: datetime | None
@@ -57,7 +59,8 @@ def application_status(request, slug: str):
     context = summary.dashboard_context(application, last_rollouts={})  # not part of the API
     regions = [
         {"code": t["code"], "role": t["region"].role, "state": t["region"].state,
-         "health": t["health"], "percentage_healthy": t["percentage"], "at": t["at"],
+         "health": t["health"], "signal": t["signal"].word,
+         "signal_level": t["signal"].level, "percentage_healthy": t["percentage"], "at": t["at"],
          "since": t["since"], "stale": t["stale"], "stale_reason": t["stale_reason"]}
         for t in context["tiles"]
     ]

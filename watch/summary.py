@@ -22,6 +22,7 @@ from regions.models import Application, Region, RegionState
 
 from . import pollers
 from .models import HealthChange, HealthSample, PollState, ReplicationRollup, is_healthy
+from .signals import application_banner, region_signal
 
 HOURS = 24
 # A reading older than this is history, not the current state.
@@ -58,6 +59,7 @@ def _regions_with_latest_health(queryset):
         h_percentage=Subquery(sample.values("percentage_healthy")[:1]),
         change_at=Subquery(change.values("at")[:1]),
         change_healthy=Subquery(change.values("healthy")[:1]),
+        change_previous=Subquery(change.values("previous")[:1]),
     )
 
 
@@ -169,9 +171,13 @@ class Source:
     stale: bool = False
     reason: str = ""
     behind: bool = False
+    waiting: bool = False
 
 
-def _sources(application, codes: list[str], has_checks: bool, states: dict, now, interval):
+def _sources(application, codes: list[str], has_checks: bool, states: dict, now, interval,
+             fresh: bool = False):
+    """fresh: a region started serving within the last three intervals, so a source with no
+    poll yet is waiting for its first one rather than stale."""
     wanted: list[tuple[str, str]] = []
     if has_checks:
         wanted.append((pollers.health_key(application), "Route 53 health"))
@@ -184,8 +190,10 @@ def _sources(application, codes: list[str], has_checks: bool, states: dict, now,
     for key, label in wanted:
         state = states.get(key)
         source = Source(key, label, state)
-        if state is None:
-            source.stale, source.reason, source.behind = True, "not polled yet", True
+        if state is None and fresh:
+            source.waiting, source.reason = True, "waiting for the first poll"
+        elif state is None:
+            source.stale, source.reason, source.behind = True, "never polled", True
         else:
             source.stale = state.is_stale(interval, now)
             source.reason = state.stale_reason(interval, now)
@@ -218,8 +226,9 @@ class Watch:
         keys = pollers.poll_keys(application, codes)
         states = {s.key: s for s in PollState.objects.filter(key__in=keys)}
         has_checks = any(r.health_check_id for r in watched)
+        fresh = any(now - r.state_changed_at <= timedelta(seconds=3 * interval) for r in watched)
         return cls(application, now, interval, regions,
-                   _sources(application, codes, has_checks, states, now, interval), codes)
+                   _sources(application, codes, has_checks, states, now, interval, fresh), codes)
 
     def source(self, key: str) -> Source | None:
         return self.sources.get(key)
@@ -245,11 +254,16 @@ def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> 
         tile["health"] = "healthy" if healthy else "unhealthy"
         if region.change_at is not None and region.change_healthy == healthy:
             tile["since"] = region.change_at
+            # The first reading is when watching began, not when the state began.
+            tile["since_first"] = region.change_previous is None
         tile["reading_old"] = watch.now - region.h_at > RECENT
     if watched and region.health_check_id and health_source and health_source.stale:
         tile["stale"], tile["stale_reason"] = True, health_source.reason
     if watched and not region.health_check_id:
         tile["stale_reason"] = "no health check recorded for this region yet"
+    waiting = bool(watched and health_source and health_source.waiting)
+    tile["signal"] = region_signal(region.state, tile["health"], stale=tile["stale"],
+                                   waiting=waiting)
     if replicas is not None and replicas.get("reported") and not region.is_main:
         tile["replica_status"] = replicas["replicas"].get(region.code, "not a replica")
     return tile
@@ -266,8 +280,12 @@ def tiles_context(application: Application, watch: Watch | None = None,
     if last_rollouts:
         for tile in tiles:
             tile["last_rollout"] = last_rollouts.get(tile["region"].pk)
+    serving = [(t["code"], t["health"], f"{t['since']:%H:%M} UTC" if t["since"] else None)
+               for t in tiles if t["region"].state not in pollers.UNWATCHED_STATES]
     return {
         "application": application, "tiles": tiles, "stale_sources": watch.banner(),
+        "waiting_sources": [s for s in watch.sources.values() if s.waiting],
+        "application_signal": application_banner(serving),
         "poll_interval": watch.interval, "now": watch.now,
     }
 
@@ -284,6 +302,15 @@ def _cell(pair_latest, series, stale: bool, spark=None) -> dict:
     return {"at": at, "ms": ms, "level": lag_level(ms), "stale": stale, "spark": spark}
 
 
+def format_lag(ms: float) -> str:
+    """Milliseconds under a second, seconds above, minutes above two minutes."""
+    if ms < 999.5:
+        return f"{ms:.0f} ms"
+    if ms < 120_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms / 60_000:.0f} min"
+
+
 def lag_cell_html(cell: dict | None, pair: str = "") -> str:
     """The one rendering of a lag cell (matrix and region page); built here, not in a
     template, since a matrix has up to ~900 of them."""
@@ -292,8 +319,8 @@ def lag_cell_html(cell: dict | None, pair: str = "") -> str:
     if cell["ms"] is None:
         value = '<span class="lag">no data</span>'
     else:
-        value = (f'<span class="lag" title="at {cell["at"]:%H:%M} UTC">'
-                 f'{cell["ms"]:.0f} ms</span>')
+        value = (f'<span class="lag" title="{cell["ms"]:.0f} ms at {cell["at"]:%H:%M} UTC">'
+                 f'{format_lag(cell["ms"])}</span>')
     stale = ' <span class="stale-note">(stale)</span>' if cell["stale"] else ""
     data = f' data-pair="{escape(pair)}"' if pair else ""
     return mark_safe(f'<td class="lag-{cell["level"]}"{data}>{value}{stale}'

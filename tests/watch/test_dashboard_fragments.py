@@ -5,6 +5,7 @@ import re
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from watch import pollers, summary
 
@@ -45,14 +46,14 @@ def test_a_region_goes_healthy_unhealthy_healthy_with_the_right_since(client, vi
         publish_health(hc, minute(offset), healthy=True, percentage=100)
     pollers.poll_cycle()
     first = tile(tiles(client), "eu-west-1")
-    assert "Healthy" in first and f"since <time datetime=\"{minute(-8).isoformat()}" in first
+    assert "Healthy" in first and f"first reading <time datetime=\"{minute(-8).isoformat()}" in first
 
     for offset in (-5, -4):
         publish_health(hc, minute(offset), healthy=False, percentage=12)
     pollers.poll_cycle()
     second = tile(tiles(client), "eu-west-1")
     assert "Unhealthy" in second and f"{minute(-5):%H:%M}</time>" in second
-    assert "12% of checkers see it healthy" in second
+    assert "12% of checkers saw it healthy" in second
 
     for offset in (-3, -2):
         publish_health(hc, minute(offset), healthy=True, percentage=94)
@@ -141,12 +142,18 @@ def test_a_banner_says_so_when_no_poll_has_succeeded_for_three_intervals(client,
                                                                          settings):
     settings.POLL_INTERVAL = 30
     client.force_login(viewer)
-    assert "Data may be out of date" in tiles(client)
+    # Just deployed: the first poll is on its way, which is not stale data.
+    html = tiles(client)
+    assert "Data may be out of date" not in html and "Waiting for the first poll" in html
+    assert "Waiting" in tile(html, "eu-west-1")
+
+    application, _ = orders
+    application.regions.update(state_changed_at=timezone.now() - timezone.timedelta(minutes=5))
+    html = tiles(client)
+    assert "Data may be out of date" in html and "Route 53 health: never polled" in html
 
     pollers.poll_cycle()
     assert "Data may be out of date" not in tiles(client)
-
-    from django.utils import timezone
 
     from watch.models import PollState
     PollState.objects.filter(key="health").update(

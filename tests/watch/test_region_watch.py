@@ -36,7 +36,7 @@ def test_it_shows_status_changes_and_lag_to_and_from_every_other_region(orders):
 
     assert html.count("<tr><td><time") == 2
     assert "first reading" in html and f"{minute(-2):%Y-%m-%d %H:%M}</time>" in html
-    assert "910 ms" in html and "2500 ms" in html
+    assert "910 ms" in html and "2.5 s" in html
     assert html.count("no data") == 2
     assert reverse("watch:checker_detail", args=["orders", "eu-west-1"]) in html
 
