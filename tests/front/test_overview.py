@@ -48,3 +48,21 @@ def test_the_overview_tiles_need_the_viewer_role(client, nobody, deployed_once):
     client.force_login(nobody)
     assert client.get(reverse("front:overview_tiles", args=["orders"]),
                       **HTMX).status_code == 403
+
+
+def test_resources_link_to_the_aws_console_outside_the_sandbox(client, viewer, application,
+                                                             settings):
+    settings.SANDBOX = False
+    application.regions.update(health_check_id="hc-123")
+    client.force_login(viewer)
+    html = client.get(reverse("front:region_detail", args=["orders", "us-east-1"])).content.decode()
+    assert ('href="https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1'
+            '#/stacks/stackinfo?stackId=orders-us-east-1"') in html
+    assert "route53/healthchecks/home#/details/hc-123" in html
+
+
+def test_the_sandbox_links_to_no_console(client, viewer, application, settings):
+    settings.SANDBOX = True
+    client.force_login(viewer)
+    html = client.get(reverse("front:region_detail", args=["orders", "us-east-1"])).content.decode()
+    assert "console.aws.amazon.com" not in html

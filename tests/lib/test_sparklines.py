@@ -30,3 +30,4 @@ def test_values_are_scaled_into_the_box_with_the_ceiling_at_the_top():
 def test_the_label_is_escaped_into_the_title():
     svg = sparkline([1.0, 2.0], label="<b>eu-west-1</b>")
     assert "<title>&lt;b&gt;eu-west-1&lt;/b&gt;</title>" in svg
+

@@ -52,7 +52,7 @@ def test_a_region_goes_healthy_unhealthy_healthy_with_the_right_since(client, vi
         publish_health(hc, minute(offset), healthy=False, percentage=12)
     pollers.poll_cycle()
     second = tile(tiles(client), "eu-west-1")
-    assert "Unhealthy" in second and f"{minute(-5):%H:%M}</time>" in second
+    assert "Unhealthy" in second and f"{minute(-5):%H:%M} UTC</time>" in second
     assert "12% of checkers saw it healthy" in second
 
     for offset in (-3, -2):
@@ -60,7 +60,7 @@ def test_a_region_goes_healthy_unhealthy_healthy_with_the_right_since(client, vi
     pollers.poll_cycle()
     third = tile(tiles(client), "eu-west-1")
     assert "Healthy" in third and "Unhealthy" not in third
-    assert f"{minute(-3):%H:%M}</time>" in third
+    assert f"{minute(-3):%H:%M} UTC</time>" in third
     assert "No data" in tile(tiles(client), "ap-southeast-2")
 
 

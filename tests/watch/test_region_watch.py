@@ -35,7 +35,7 @@ def test_it_shows_status_changes_and_lag_to_and_from_every_other_region(orders):
     html = render_to_string("watch/_region_watch.html", summary.region_context(regions["eu-west-1"]))
 
     assert html.count("<tr><td><time") == 2
-    assert "first reading" in html and f"{minute(-2):%Y-%m-%d %H:%M}</time>" in html
+    assert "first reading" in html and f"{minute(-2):%Y-%m-%d %H:%M} UTC</time>" in html
     assert "910 ms" in html and "2.5 s" in html
     assert html.count("no data") == 2
     assert reverse("watch:checker_detail", args=["orders", "eu-west-1"]) in html
