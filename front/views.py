@@ -14,6 +14,7 @@ from accounts.roles import VIEWER, role_required
 from deployer.summary import last_results_by_region, overview_context
 from regions.models import Application, Region, RegionState
 from watch import summary
+from watch.series import parse_range
 
 
 @login_not_required
@@ -39,7 +40,8 @@ def application_detail(request, slug):
         "application": application, "regions": regions,
         "deployed": any(r.state not in (RegionState.PLANNED, RegionState.REMOVED)
                         for r in regions),
-        **summary.dashboard_context(application, last_results_by_region(application)),
+        **summary.dashboard_context(application, last_results_by_region(application),
+                                    rng=parse_range(request.GET.get("range"))),
         "tiles_url": "front:overview_tiles",
         **overview_context(application, request.user),
     }
@@ -52,7 +54,8 @@ def overview_tiles(request, slug):
     """The overview's region tiles: the watch's tiles with each region's last rollout."""
     application = get_object_or_404(Application, slug=slug)
     context = {**summary.tiles_context(application, last_rollouts=last_results_by_region(
-        application)), "tiles_url": "front:overview_tiles"}
+        application), rng=parse_range(request.GET.get("range"))),
+        "tiles_url": "front:overview_tiles"}
     return render(request, "watch/_dashboard.html#region_tiles", context)
 
 
@@ -66,7 +69,7 @@ def region_detail(request, slug, code):
         "application": application, "region": region,
         "history": audit_entries(application=application.slug).filter(
             object_type="region", object_id=str(region.pk))[:20],
-        **summary.region_context(region),
+        **summary.region_context(region, rng=parse_range(request.GET.get("range"))),
     }
     if settings.SANDBOX:
         context.update(

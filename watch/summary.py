@@ -9,9 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Avg, OuterRef, Q, Subquery
-from django.db.models.functions import TruncHour
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -20,11 +18,11 @@ from django.utils.safestring import mark_safe
 from lib.sparklines import sparkline
 from regions.models import Application, Region, RegionState
 
-from . import pollers
-from .models import HealthChange, HealthSample, PollState, ReplicationRollup, is_healthy
+from . import pollers, series
+from .models import HealthChange, HealthSample, PollState, is_healthy
+from .series import Range
 from .signals import application_banner, region_signal
 
-HOURS = 24
 # A reading older than this is history, not the current state.
 RECENT = timedelta(minutes=10)
 
@@ -44,11 +42,6 @@ def lag_level(ms: float | None) -> str:
     return "ok"
 
 
-def _hours(now: datetime) -> list[datetime]:
-    last = now.replace(minute=0, second=0, microsecond=0)
-    return [last - timedelta(hours=HOURS - 1 - i) for i in range(HOURS)]
-
-
 def _regions_with_latest_health(queryset):
     """Regions annotated with their latest sample and latest change: one query."""
     sample = HealthSample.objects.filter(region=OuterRef("pk")).order_by("-at")
@@ -63,88 +56,41 @@ def _regions_with_latest_health(queryset):
     )
 
 
-def _health_series(region_ids: list[int], hours: list[datetime]) -> dict[int, list]:
-    """Share of healthy minutes per hour over the last 24 h, per region: one query."""
-    rows = (
-        HealthSample.objects.filter(region_id__in=region_ids, at__gte=hours[0],
-                                    status__isnull=False)
-        .annotate(bucket=TruncHour("at"))
-        .values_list("region_id", "bucket")
-        .annotate(share=Avg("status"))
-        .order_by()
-    )
-    index = {hour: i for i, hour in enumerate(hours)}
-    series = {pk: [None] * len(hours) for pk in region_ids}
-    for region_id, bucket, share in rows:
-        if bucket in index:
-            series[region_id][index[bucket]] = share
-    return series
-
-
-def _version_key(name: str, watch: "Watch", versions: list, hours: list[datetime], ids) -> str:
+def _version_key(name: str, watch: "Watch", versions: list, rng: Range, ids) -> str:
     version = max(versions).timestamp() if versions else 0
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
-    return f"watch:{name}:{watch.application.pk}:{version}:{hours[-1].timestamp()}:{digest}"
+    last = series.start_of(rng, watch.now).timestamp()
+    return f"watch:{name}:{watch.application.pk}:{rng.key}:{version}:{last}:{digest}"
 
 
-def _health_series_cached(watch: "Watch", hours: list[datetime]) -> dict[int, list]:
+def _health_series_cached(watch: "Watch", rng: Range) -> dict[int, list]:
     """Health series change only when a health poll succeeds: cached under that time."""
     source = watch.source(pollers.health_key(watch.application))
     versions = [source.state.last_success_at] if (
         source and source.state and source.state.last_success_at) else []
     ids = [r.pk for r in watch.regions]
-    key = _version_key("health-series", watch, versions, hours, ids)
-    series = cache.get(key)
-    if series is None:
-        series = _health_series(ids, hours)
-        cache.set(key, series, timeout=max(watch.interval * 4, 120))
-    return series
+    key = _version_key("health-series", watch, versions, rng, ids)
+    found = cache.get(key)
+    if found is None:
+        found = series.health_series(ids, rng, watch.now)
+        cache.set(key, found, timeout=max(watch.interval * 4, 120))
+    return found
 
 
-def _lag_series(application_id: int, hours: list[datetime], codes: set[str] | None = None):
-    """Hourly average lag per pair over the last 24 h, from the rollups: one query."""
-    series: dict[tuple[str, str], list] = {}
-    if connection.vendor == "postgresql" and codes is None:
-        # One row a pair instead of one an hour: ten times fewer rows to ship and convert.
-        table = connection.ops.quote_name(ReplicationRollup._meta.db_table)
-        sql = (f"SELECT source, receiving, array_agg(((extract(epoch FROM bucket) - %s) / 3600)"
-               f"::int), array_agg(avg_ms) FROM {table} WHERE application_id = %s "
-               "AND bucket >= %s GROUP BY source, receiving")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [hours[0].timestamp(), application_id, hours[0]])
-            for source, receiving, offsets, values in cursor.fetchall():
-                line = [None] * len(hours)
-                for offset, value in zip(offsets, values, strict=True):
-                    if 0 <= offset < len(hours):
-                        line[offset] = value
-                series[(source, receiving)] = line
-        return series
-    rows = ReplicationRollup.objects.filter(application_id=application_id, bucket__gte=hours[0])
-    if codes is not None:
-        rows = rows.filter(Q(source__in=codes) | Q(receiving__in=codes))
-    index = {hour: i for i, hour in enumerate(hours)}
-    for source, receiving, bucket, avg_ms in rows.values_list(
-        "source", "receiving", "bucket", "avg_ms"
-    ).order_by():
-        if bucket in index:
-            series.setdefault((source, receiving), [None] * len(hours))[index[bucket]] = avg_ms
-    return series
-
-
-def _lag_sparks(application: Application, watch: "Watch", hours: list[datetime]) -> dict:
+def _lag_sparks(application: Application, watch: "Watch", rng: Range) -> dict:
     """SVG sparkline per pair; they change only when a replication poll succeeds, so they are
     cached under the newest success time (a cache miss costs one query)."""
     successes = [
         s.state.last_success_at for s in watch.sources.values()
         if s.key.startswith("replication:") and s.state and s.state.last_success_at
     ]
-    key = _version_key("lag-sparks", watch, successes, hours, watch.codes)
+    key = _version_key("lag-sparks", watch, successes, rng, watch.codes)
     sparks = cache.get(key)
     if sparks is None:
         sparks = {
-            pair: sparkline(line, label="hourly average lag, last 24 h",
+            pair: sparkline(line, label=f"average lag {rng.describe()}",
                             css_class="spark spark-lag")
-            for pair, line in _lag_series(application.pk, hours).items()
+            for pair, line in series.lag_series(application.pk, rng, watch.now).items()
         }
         cache.set(key, sparks, timeout=max(watch.interval * 4, 120))
     return sparks
@@ -237,7 +183,8 @@ class Watch:
         return [s for s in self.sources.values() if s.behind]
 
 
-def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> dict:
+def _tile(region: Region, watch: Watch, line: list, replicas: dict | None,
+          rng: Range = series.DEFAULT) -> dict:
     health_source = watch.source(pollers.health_key(watch.application))
     watched = region.state not in pollers.UNWATCHED_STATES
     tile = {
@@ -245,8 +192,8 @@ def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> 
         "state": region.get_state_display(), "state_colour": region.state_colour,
         "health": "nodata", "percentage": region.h_percentage, "at": region.h_at,
         "since": None, "stale": False, "stale_reason": "", "reading_old": False,
-        "spark": sparkline(series, ceiling=1.0, label=f"{region.code}: share of healthy "
-                           "minutes per hour, last 24 h", css_class="spark spark-health"),
+        "spark": sparkline(line, ceiling=1.0, label=f"{region.code}: share of healthy "
+                           f"minutes {rng.describe()}", css_class="spark spark-health"),
         "replica_status": None,
     }
     if region.h_status is not None:
@@ -270,13 +217,12 @@ def _tile(region: Region, watch: Watch, series: list, replicas: dict | None) -> 
 
 
 def tiles_context(application: Application, watch: Watch | None = None,
-                  last_rollouts: dict | None = None) -> dict:
+                  last_rollouts: dict | None = None, rng: Range = series.DEFAULT) -> dict:
     watch = watch or Watch.load(application)
-    hours = _hours(watch.now)
-    series = _health_series_cached(watch, hours)
+    lines = _health_series_cached(watch, rng)
     replicas_source = watch.source(pollers.replicas_key(application))
     replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
-    tiles = [_tile(r, watch, series[r.pk], replicas) for r in watch.regions]
+    tiles = [_tile(r, watch, lines[r.pk], replicas, rng) for r in watch.regions]
     if last_rollouts:
         for tile in tiles:
             tile["last_rollout"] = last_rollouts.get(tile["region"].pk)
@@ -286,19 +232,24 @@ def tiles_context(application: Application, watch: Watch | None = None,
         "application": application, "tiles": tiles, "stale_sources": watch.banner(),
         "waiting_sources": [s for s in watch.sources.values() if s.waiting],
         "application_signal": application_banner(serving),
-        "poll_interval": watch.interval, "now": watch.now,
+        "poll_interval": watch.interval, "now": watch.now, **range_context(rng),
     }
 
 
-NO_SPARK = sparkline([None] * HOURS, label="no lag data in the last 24 h",
+def range_context(rng: Range) -> dict:
+    return {"range": rng, "ranges": list(series.RANGES.values())}
+
+
+def _no_spark(rng: Range) -> str:
+    return sparkline([None] * rng.points, label=f"no lag data in the last {rng.label}",
                      css_class="spark spark-lag")
 
 
-def _cell(pair_latest, series, stale: bool, spark=None) -> dict:
+def _cell(pair_latest, line, stale: bool, rng: Range, spark=None) -> dict:
     at, ms = pair_latest if pair_latest else (None, None)
     if spark is None:
-        spark = NO_SPARK if series is None else sparkline(
-            series, label="hourly average lag, last 24 h", css_class="spark spark-lag")
+        spark = _no_spark(rng) if line is None else sparkline(
+            line, label=f"average lag {rng.describe()}", css_class="spark spark-lag")
     return {"at": at, "ms": ms, "level": lag_level(ms), "stale": stale, "spark": spark}
 
 
@@ -327,13 +278,14 @@ def lag_cell_html(cell: dict | None, pair: str = "") -> str:
                      f'<div>{cell["spark"]}</div></td>')
 
 
-def matrix_context(application: Application, watch: Watch | None = None) -> dict:
+def matrix_context(application: Application, watch: Watch | None = None,
+                   rng: Range = series.DEFAULT) -> dict:
     watch = watch or Watch.load(application)
-    hours = _hours(watch.now)
     codes = watch.codes
     pairs = [(s, r) for s in codes for r in codes if s != r]
     latest = _latest_lags(watch, pairs)
-    sparks = _lag_sparks(application, watch, hours)
+    sparks = _lag_sparks(application, watch, rng)
+    no_spark = _no_spark(rng)
     rows = []
     for source in codes:
         src = watch.source(pollers.replication_key(application, source))
@@ -342,8 +294,8 @@ def matrix_context(application: Application, watch: Watch | None = None) -> dict
             "source": source, "stale": stale, "stale_reason": src.reason if stale else "",
             "cells": [
                 None if source == receiving else
-                dict(_cell(latest.get((source, receiving)), None, stale,
-                           sparks.get((source, receiving), NO_SPARK)), receiving=receiving)
+                dict(_cell(latest.get((source, receiving)), None, stale, rng,
+                           sparks.get((source, receiving), no_spark)), receiving=receiving)
                 for receiving in codes
             ],
         })
@@ -352,7 +304,8 @@ def matrix_context(application: Application, watch: Watch | None = None) -> dict
             for cell in rows[-1]["cells"]))
     warn, crit = lag_thresholds()
     return {"application": application, "codes": codes, "matrix_rows": rows,
-            "lag_warn_ms": warn, "lag_crit_ms": crit, "poll_interval": watch.interval}
+            "lag_warn_ms": warn, "lag_crit_ms": crit, "poll_interval": watch.interval,
+            **range_context(rng)}
 
 
 def cache_is_shared() -> bool:
@@ -365,32 +318,31 @@ def warm(applications) -> None:
     """Compute the cached sparklines after a poll, so no dashboard request pays for them."""
     for application in applications:
         watch = Watch.load(application)
-        hours = _hours(watch.now)
-        _health_series_cached(watch, hours)
-        _lag_sparks(application, watch, hours)
+        _health_series_cached(watch, series.DEFAULT)
+        _lag_sparks(application, watch, series.DEFAULT)
 
 
-def dashboard_context(application: Application, last_rollouts: dict | None = None) -> dict:
+def dashboard_context(application: Application, last_rollouts: dict | None = None,
+                      rng: Range = series.DEFAULT) -> dict:
     """Everything templates/watch/_dashboard.html needs (4 SQL queries, any region count).
 
     `last_rollouts`, when given, maps region id to the last rollout result shown on its tile."""
     watch = Watch.load(application)
-    return {**tiles_context(application, watch, last_rollouts),
-            **matrix_context(application, watch)}
+    return {**tiles_context(application, watch, last_rollouts, rng),
+            **matrix_context(application, watch, rng)}
 
 
-def region_context(region: Region, changes: int = 20) -> dict:
+def region_context(region: Region, changes: int = 20, rng: Range = series.DEFAULT) -> dict:
     """Everything templates/watch/_region_watch.html needs (a fixed number of SQL queries)."""
     application = region.application
     watch = Watch.load(application)
-    hours = _hours(watch.now)
     annotated = next((r for r in watch.regions if r.pk == region.pk), None)
     history = list(HealthChange.objects.filter(region=region).order_by("-at")[:changes])
-    series = _health_series([region.pk], hours)[region.pk]
+    line = series.health_series([region.pk], rng, watch.now)[region.pk]
     others = [c for c in watch.codes if c != region.code]
     pairs = [(region.code, c) for c in others] + [(c, region.code) for c in others]
     latest = _latest_lags(watch, pairs)
-    lag_series = _lag_series(application.pk, hours, {region.code})
+    lag_lines = series.lag_series(application.pk, rng, watch.now, {region.code})
     src = watch.source(pollers.replication_key(application, region.code))
     lags = []
     for other in others:
@@ -398,17 +350,18 @@ def region_context(region: Region, changes: int = 20) -> dict:
         lags.append({
             "other": other,
             "outgoing": lag_cell_html(_cell(latest.get((region.code, other)),
-                                            lag_series.get((region.code, other)),
-                                            bool(src and src.stale))),
+                                            lag_lines.get((region.code, other)),
+                                            bool(src and src.stale), rng)),
             "incoming": lag_cell_html(_cell(latest.get((other, region.code)),
-                                            lag_series.get((other, region.code)),
-                                            bool(into and into.stale))),
+                                            lag_lines.get((other, region.code)),
+                                            bool(into and into.stale), rng)),
         })
     replicas_source = watch.source(pollers.replicas_key(application))
     replicas = replicas_source.state.detail if replicas_source and replicas_source.state else None
-    tile = _tile(annotated, watch, series, replicas) if annotated else None
+    tile = _tile(annotated, watch, line, replicas, rng) if annotated else None
     return {
         "watch_region": region, "watch_tile": tile, "health_changes": history,
         "lags": lags, "outgoing_stale_reason": src.reason if src and src.stale else "",
         "stale_sources": watch.banner(), "poll_interval": watch.interval,
+        **range_context(rng),
     }

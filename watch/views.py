@@ -10,13 +10,15 @@ from lib import aws, route53_budget
 from regions.models import Application, Region, RegionState
 
 from . import checkers, summary
+from .series import parse_range
 
 
 @require_GET
 @role_required(VIEWER)
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     application = get_object_or_404(Application, slug=slug)
-    return render(request, "watch/dashboard.html", summary.dashboard_context(application))
+    return render(request, "watch/dashboard.html", summary.dashboard_context(
+        application, rng=parse_range(request.GET.get("range"))))
 
 
 @require_GET
@@ -25,7 +27,8 @@ def region_tiles(request: HttpRequest, slug: str) -> HttpResponse:
     application = get_object_or_404(Application, slug=slug)
     if not request.htmx:
         return dashboard(request, slug)
-    return render(request, "watch/_dashboard.html#region_tiles", summary.tiles_context(application))
+    return render(request, "watch/_dashboard.html#region_tiles", summary.tiles_context(
+        application, rng=parse_range(request.GET.get("range"))))
 
 
 @require_GET
@@ -34,8 +37,8 @@ def replication_matrix(request: HttpRequest, slug: str) -> HttpResponse:
     application = get_object_or_404(Application, slug=slug)
     if not request.htmx:
         return dashboard(request, slug)
-    return render(request, "watch/_dashboard.html#replication_matrix",
-                  summary.matrix_context(application))
+    return render(request, "watch/_dashboard.html#replication_matrix", summary.matrix_context(
+        application, rng=parse_range(request.GET.get("range"))))
 
 
 @require_GET

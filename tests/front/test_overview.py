@@ -28,13 +28,13 @@ def test_the_overview_tiles_show_each_regions_last_rollout(client, viewer, deplo
     html = response.content.decode()
     assert f"Last rollout: failed (rollout {deployed_once.pk}" in tile(html, "us-east-1")
     # The fragment asks for itself again, not for the watch's rollout-free tiles.
-    assert f'hx-get="{reverse("front:overview_tiles", args=["orders"])}"' in html
+    assert f'hx-get="{reverse("front:overview_tiles", args=["orders"])}?range=24h"' in html
 
 
 def test_the_overview_page_polls_the_overview_tiles(client, viewer, deployed_once):
     client.force_login(viewer)
     html = client.get(reverse("front:application_detail", args=["orders"])).content.decode()
-    assert f'hx-get="{reverse("front:overview_tiles", args=["orders"])}"' in html
+    assert f'hx-get="{reverse("front:overview_tiles", args=["orders"])}?range=24h"' in html
     assert "Last rollout: failed" in tile(html, "us-east-1")
 
 
