@@ -4,7 +4,7 @@ from django.db.models import Max
 
 from accounts import roles
 
-from .models import ACTIVE, Deployment, Rollout
+from .models import ACTIVE, Deployment, Rollout, Status
 
 
 def last_rollout(application) -> Rollout | None:
@@ -43,10 +43,16 @@ def last_results_by_region(application) -> dict[int, str]:
         .annotate(newest=Max("pk"))
         .values_list("newest", flat=True)
     )
-    rows = Deployment.objects.filter(pk__in=newest)
+    rows = Deployment.objects.filter(pk__in=newest).select_related("rollout")
     results = {}
     for deployment in rows:
         when = deployment.finished_at or deployment.started_at or deployment.created_at
-        text = f"{deployment.get_status_display().lower()} (rollout {deployment.rollout_id}"
+        status = deployment.get_status_display().lower()
+        rollout = deployment.rollout
+        if deployment.status == Status.CANCELLED and rollout.status in (Status.FAILED,
+                                                                         Status.ERROR):
+            # Cancelled because an earlier step failed: the rollout's outcome is what happened.
+            status = f"not run, rollout {rollout.get_status_display().lower()}"
+        text = f"{status} (rollout {deployment.rollout_id}"
         results[deployment.region_id] = text + (f", {when:%H:%M} UTC)" if when else ")")
     return results

@@ -66,3 +66,15 @@ def test_the_sandbox_links_to_no_console(client, viewer, application, settings):
     client.force_login(viewer)
     html = client.get(reverse("front:region_detail", args=["orders", "us-east-1"])).content.decode()
     assert "console.aws.amazon.com" not in html
+
+
+def test_a_step_cancelled_by_a_failed_rollout_says_the_rollout_failed(client, viewer,
+                                                                      application):
+    region = application.regions.get()
+    rollout = Rollout.objects.create(application=application, kind="deploy",
+                                     status=Status.FAILED, finished_at=timezone.now())
+    Deployment.objects.create(rollout=rollout, region=region, step=1, action="deploy_region",
+                              stack_name=region.stack_name, status=Status.CANCELLED)
+    client.force_login(viewer)
+    html = client.get(reverse("front:overview_tiles", args=["orders"]), **HTMX).content.decode()
+    assert f"Last rollout: not run, rollout failed (rollout {rollout.pk}" in tile(html, "us-east-1")
