@@ -1,6 +1,6 @@
 """`make run`: the whole product on one machine, as one supervised group.
 
-Starts, as needed: a private Redis-compatible broker (when REDIS_URL is unset), moto server as
+Starts, as needed: a private Valkey broker, data in var/ (when REDIS_URL is unset), moto server as
 the local AWS (sandbox mode, when AWS_ENDPOINT_URL is unset), then migrates, makes sure there
 is an admin, and runs the web server, a deploy worker, a polling worker and beat. Ctrl-C stops
 them all; if one of them dies, the others are stopped too and the exit code says so."""
@@ -159,13 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not env.get("REDIS_URL"):
             port = free_port()
-            broker = group.start("broker", [PY, "-m", "controlplane.broker", "--port", str(port)],
-                                 env)
+            broker = group.start("broker", [PY, "-m", "controlplane.broker", "--port", str(port),
+                                            "--data-dir", str(var_dir / "valkey")], env)
             if not wait_for_port(port, 30, broker):
                 log("the private broker did not start")
                 return 1
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-            log(f"no REDIS_URL set: started a private Redis-compatible broker on port {port}")
+            log(f"no REDIS_URL set: started a private Valkey broker on port {port}")
         if sandbox and not env.get("AWS_ENDPOINT_URL"):
             port = int(env.get("MOTO_PORT", "0")) or free_port()
             moto = group.start("aws", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
 
 from controlplane.settings import *  # noqa: E402,F403
+from tests.fixtures.valkey import redis_for_tests  # noqa: E402
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
@@ -24,7 +25,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-meridian-{os.getpid()}.sqlite3")}  # noqa: F405
 
 # The test suite uses its own Redis database so it never meets a running installation's queue.
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")  # noqa: F405
+# Worker processes the tests start are told the URL; the test run itself looks for a Redis and
+# starts a private Valkey server when none answers (a laptop without Redis).
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or redis_for_tests(
+    REDIS_URL.rsplit("/", 1)[0] + "/15")  # noqa: F405
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_RESULT_BACKEND = TEST_REDIS_URL
 REDIS_URL = TEST_REDIS_URL

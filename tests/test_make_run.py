@@ -44,7 +44,7 @@ def test_the_product_starts_without_redis_serves_the_login_page_and_stops_cleanl
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
-        broker_port = wait_for_line(log, r"Redis-compatible broker on port (\d+)", proc).group(1)
+        broker_port = wait_for_line(log, r"Valkey broker on port (\d+)", proc).group(1)
         wait_for_line(log, r"ready: open", proc)
         password = wait_for_line(log, r"with password '([^']+)'", proc).group(1)
         assert password
