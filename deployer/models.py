@@ -136,6 +136,13 @@ class Rollout(Job):
         return reverse("deployer:rollout_detail", args=[self.pk])
 
     @property
+    def elapsed(self) -> float | None:
+        """Seconds from the request to the end (or to now while it is open): what the operator
+        waited, planning and any wait for confirmation included."""
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.created_at).total_seconds())
+
+    @property
     def can_confirm(self) -> bool:
         return self.status in (Status.AWAITING_CONFIRMATION, Status.PLANNED)
 
@@ -222,6 +229,14 @@ class Deployment(Job):
         if not self.resources_total:
             return 0
         return min(100, round(100 * self.resources_done / self.resources_total))
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds the change set ran: none for a step that never executed."""
+        if self.executed_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.executed_at).total_seconds())
 
     @property
     def stateful_changes(self) -> list[dict]:

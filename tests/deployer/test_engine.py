@@ -7,7 +7,7 @@ from botocore.stub import Stubber
 from django.utils import timezone
 
 from deployer import cloudformation, rollouts, runs
-from deployer.models import Deployment, EventSource, Status
+from deployer.models import Deployment, EventSource, Rollout, Status
 from lib import aws
 from regions.models import RegionState
 
@@ -256,12 +256,22 @@ def test_throttling_is_retried_and_logged_not_raised(main_region, make_deploymen
     assert d.events.filter(level="warning", message__contains="Throttling").exists()
 
 
-def test_elapsed_is_derived_from_start_and_finish(main_region, make_deployment):
+def test_elapsed_is_derived_from_execution_and_finish(main_region, make_deployment):
     d = make_deployment(main_region, {})
     start = timezone.now()
     d.started_at, d.finished_at = start, start + timezone.timedelta(seconds=90)
+    assert d.elapsed is None  # planned, never executed: no duration to show
 
-    assert d.elapsed == 90
+    d.executed_at = start + timezone.timedelta(seconds=30)
+    assert d.elapsed == 60
+
+
+def test_a_rollout_lasts_from_its_request_to_its_end(application):
+    created = timezone.now() - timezone.timedelta(seconds=18)
+    rollout = Rollout.objects.create(application=application, created_at=created,
+                                     started_at=created + timezone.timedelta(seconds=17),
+                                     finished_at=created + timezone.timedelta(seconds=18))
+    assert rollout.elapsed == 18
 
 
 def stubbed_engine(d: Deployment):
