@@ -139,7 +139,7 @@ def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(
         client.meta.events.register("after-call.cloudformation.DescribeStacks", mark)
         return client
 
-    monkeypatch.setattr(cloudformation.aws, "client", rolled_back_client)
+    monkeypatch.setattr(cloudformation.engine.aws, "client", rolled_back_client)
     second = make_deployment(main_region, region_template("orders", "us-east-1", release="new"))
 
     second = plan_and_run(second)
@@ -247,8 +247,8 @@ def test_throttling_is_retried_and_logged_not_raised(main_region, make_deploymen
         client.meta.events.register("before-call.cloudformation.CreateChangeSet", throttle)
         return client
 
-    monkeypatch.setattr(cloudformation.aws, "client", throttling_client)
-    monkeypatch.setattr(cloudformation.random, "uniform", lambda a, b: 0.01)
+    monkeypatch.setattr(cloudformation.engine.aws, "client", throttling_client)
+    monkeypatch.setattr(cloudformation.engine.random, "uniform", lambda a, b: 0.01)
 
     d = plan_and_run(make_deployment(main_region, region_template("orders", "us-east-1")))
 
@@ -309,7 +309,7 @@ def test_stack_events_are_paged_back_to_the_baseline_and_a_throttled_page_is_rea
     d = make_deployment(application.regions.get(), {})
     d.baseline_event_id = "e1"
     engine, stub = stubbed_engine(d)
-    monkeypatch.setattr(cloudformation.random, "uniform", lambda a, b: 0.01)
+    monkeypatch.setattr(cloudformation.engine.random, "uniform", lambda a, b: 0.01)
     first, second = {"StackName": "stack-id"}, {"StackName": "stack-id", "NextToken": "p2"}
     page_one = {"StackEvents": [stack_event("e4"), stack_event("e3")], "NextToken": "p2"}
     page_two = {"StackEvents": [stack_event("e2"), stack_event("e1"), stack_event("e0")],

@@ -1,70 +1,19 @@
-"""The CloudFormation engine: change sets per region, their execution and the stack's events.
-
-Every call goes through lib.aws.client. A deployment's log is its DeploymentEvents;
-throttling is retried with backoff and logged, never raised. Errors that retrying cannot fix
-are raised as EngineError.
-
-Its settings (controlplane/settings.py): DEPLOY_POLL_INTERVAL, DEPLOY_CHANGE_SET_TIMEOUT,
-DEPLOY_AWS_ATTEMPTS, and for tests and benchmarks against moto, which finishes stacks at once,
-DEPLOY_FOLLOW_DELAY (seconds a deployment keeps following after execution before it accepts a
-terminal status), which stands in for the minutes CloudFormation takes on AWS.
-"""
+"""The engine: one deployment's change set, its execution and the stack's events, through
+lib.aws.client. Throttling is retried with backoff and logged, never raised."""
 
 import json
 import random
 import time
 import uuid
-from dataclasses import dataclass
-from itertools import chain
 
 from django.conf import settings
 from django.utils import timezone
 
 from lib import aws
 
-from .models import Action, Deployment, EventSource, Level
-
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::DynamoDB::GlobalTable",
-        "AWS::DynamoDB::Table",
-        "AWS::Route53::HealthCheck",
-        "AWS::ApiGateway::DomainName",
-        "AWS::CertificateManager::Certificate",
-    }
-)
-# Removing a latency record takes the region out of DNS; replacing it is harmless.
-STATEFUL_ON_REMOVAL = frozenset({"AWS::Route53::RecordSet"})
-
-FAILED_STATUSES = frozenset(
-    {
-        "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_FAILED",
-        "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED",
-        "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED",
-    }
-)
-CHANGE_SET_FINAL = ("CREATE_COMPLETE", "FAILED")
-NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
-
-
-class EngineError(Exception):
-    """A step could not be carried out; `retryable` says whether trying later can help."""
-
-    def __init__(self, message: str, *, retryable: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
-
-
-@dataclass
-class Outcome:
-    status: str  # the stack's terminal status (DELETE_COMPLETE when the stack is gone)
-    reason: str
-    outputs: dict
-
-
-def is_terminal(status: str) -> bool:
-    return not status.endswith("_IN_PROGRESS")
+from ..models import Action, Deployment, EventSource, Level
+from .changes import CAPABILITIES, CHANGE_SET_FINAL, NO_CHANGES, final_change_set, parse_change
+from .stacks import EngineError, Outcome, is_terminal, outputs_of, stack_missing
 
 
 class Engine:
@@ -402,40 +351,3 @@ class Engine:
             return "in_progress", None
         return "finished", Outcome(status, stack.get("StackStatusReason") or "",
                                    self.outputs(stack))
-
-
-def final_change_set(pages) -> dict:
-    """A change set's first page; once it is final, with the changes of every page."""
-    first = next(pages)
-    if first["Status"] in CHANGE_SET_FINAL:
-        first["Changes"] = [c for page in chain([first], pages) for c in page.get("Changes", [])]
-    return first
-
-
-def parse_change(change: dict) -> dict:
-    rc = change.get("ResourceChange", {})
-    action = rc.get("Action", "")
-    kind = rc.get("ResourceType", "")
-    replacement = {"True": True, "False": False}.get(rc.get("Replacement", "False"), "Conditional")
-    replaced = action == "Modify" and replacement in (True, "Conditional")
-    stateful = (kind in STATEFUL_TYPES and (action == "Remove" or replaced)) or (
-        kind in STATEFUL_ON_REMOVAL and action == "Remove")
-    return {
-        "logical_id": rc.get("LogicalResourceId", ""),
-        "physical_id": rc.get("PhysicalResourceId", ""),
-        "type": kind,
-        "action": action,
-        "replacement": replacement if action == "Modify" else False,
-        "stateful_flag": stateful,
-    }
-
-
-def stack_missing(exc: aws.AwsError) -> bool:
-    """CloudFormation's way of saying a stack does not exist."""
-    return exc.code == "ValidationError" and "does not exist" in str(exc)
-
-
-def outputs_of(stack: dict | None) -> dict:
-    if not stack:
-        return {}
-    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
