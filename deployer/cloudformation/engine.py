@@ -13,10 +13,10 @@ from lib import aws
 
 from ..models import Action, Deployment, EventSource, Level
 from .changes import CAPABILITIES, CHANGE_SET_FINAL, NO_CHANGES, final_change_set, parse_change
-from .stacks import EngineError, Outcome, is_terminal, outputs_of, stack_missing
+from .stacks import EngineError, Outcome, StackMoves, is_terminal, outputs_of, stack_missing
 
 
-class Engine:
+class Engine(StackMoves):
     """CloudFormation work for one deployment."""
 
     def __init__(self, deployment: Deployment, heartbeat=None, should_cancel=None):
@@ -80,20 +80,7 @@ class Engine:
     def create_change_set(self, template: dict) -> bool:
         """Create and wait for the change set; store its changes. False when nothing changes."""
         d = self.d
-        stack = self.describe_stack()
-        status = stack["StackStatus"] if stack else ""
-        if status == "ROLLBACK_COMPLETE":
-            self.log(f"Stack {d.stack_name} is in ROLLBACK_COMPLETE after a failed first create; "
-                     "deleting it so it can be created again.", Level.WARNING)
-            self.delete_and_wait(stack["StackId"])
-            stack, status = None, ""
-        elif status == "REVIEW_IN_PROGRESS":
-            self.log(f"Stack {d.stack_name} exists only as a change set that never ran "
-                     "(REVIEW_IN_PROGRESS); creating it with a new change set.")
-        elif status and not is_terminal(status):
-            raise EngineError(f"Stack {d.stack_name} is busy ({status}); try again when it "
-                              "has finished.", retryable=True)
-        kind = "CREATE" if not stack or status == "REVIEW_IN_PROGRESS" else "UPDATE"
+        kind = self.prepare_stack()
         name = f"meridian-{d.rollout_id}-{d.step}-{uuid.uuid4().hex[:8]}"
         self.log(f"Creating change set {name} ({kind}) for stack {d.stack_name}.")
         answer = self.call(
@@ -112,7 +99,10 @@ class Engine:
                 d.save(update_fields=["changes", "resources_total"])
                 self.log("No changes: the stack already matches the template.")
                 return False
-            raise EngineError(f"CloudFormation could not create the change set: {reason}")
+            raise EngineError(f"CloudFormation could not create the change set: "
+                              f"{reason.rstrip('.')}. "
+                              "Correct the template (or the inventory it is made from) and "
+                              "plan again.")
         changes = [parse_change(c) for c in described["Changes"]]
         d.changes, d.resources_total = changes, len(changes)
         d.save(update_fields=["changes", "resources_total"])
@@ -130,11 +120,12 @@ class Engine:
                 return described
             if time.monotonic() > deadline:
                 raise EngineError(f"Change set {self.d.change_set_name} was not ready in time "
-                                  f"(still {described['Status']}).", retryable=True)
+                                  f"(still {described['Status']}); plan again.", retryable=True)
             self.sleep()
 
     def execution_status(self) -> str:
-        described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
+        """The change set's ExecutionStatus; "" when it no longer exists."""
+        described = self.describe_change_set(self.d.change_set_id) or {}
         self._stack_id = described.get("StackId") or ""
         return described.get("ExecutionStatus", "")
 
@@ -148,9 +139,12 @@ class Engine:
         """Execute exactly the reviewed change set, once."""
         d = self.d
         status = self.execution_status()
+        if not status:
+            raise EngineError(f"Change set {d.change_set_name} no longer exists (it was deleted, "
+                              "or the local AWS started afresh); plan again.")
         if status != "AVAILABLE":
             raise EngineError(f"Change set {d.change_set_name} cannot be executed: its "
-                              f"execution status is {status}.")
+                              f"execution status is {status}; plan again.")
         self.remember_baseline()
         # Claimed before the call, so no second task or reaper ever sends it again.
         claimed = Deployment.objects.filter(pk=d.pk, executed_at__isnull=True).update(
@@ -183,22 +177,6 @@ class Engine:
         self.call("delete_stack", StackName=stack["StackId"])
         # Follow by id: a deleted stack is still described by its id.
         d.stack_name = stack["StackId"]
-
-    def delete_and_wait(self, stack_id: str) -> None:
-        self.call("delete_stack", StackName=stack_id)
-        deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT
-        while True:
-            stack = self.describe_stack(stack_id)
-            if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
-                self.log(f"Deleted stack {self.d.stack_name}.")
-                return
-            if stack["StackStatus"] == "DELETE_FAILED":
-                raise EngineError(f"Could not delete stack {self.d.stack_name}: "
-                                  f"{stack.get('StackStatusReason', '')}")
-            if time.monotonic() > deadline:
-                raise EngineError(f"Stack {self.d.stack_name} was not deleted in time.",
-                                  retryable=True)
-            self.sleep()
 
     def remember_baseline(self) -> None:
         """Note the newest existing event: everything up to it belongs to earlier runs."""
