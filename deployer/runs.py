@@ -121,6 +121,19 @@ def follow_deployment(deployment_id: int, task_id: str = "") -> None:
         rollouts.advance(d.rollout_id)
 
 
+def discard_change_sets(rollout_id: int) -> None:
+    """Delete the change sets an ended rollout will never run, and the empty stacks they made."""
+    rollout = Rollout.objects.get(pk=rollout_id)
+    if not rollout.is_finished:
+        return
+    for d in rollout.deployments.select_related("rollout__application", "region").exclude(
+            change_set_id="").filter(status__in=FINISHED):
+        try:
+            Engine(d).discard_change_set()
+        except (EngineError, aws.AwsError) as exc:
+            d.log(f"Could not delete change set {d.change_set_name}: {exc}", level=Level.WARNING)
+
+
 def settle(d: Deployment, outcome: Outcome, note: str = "") -> None:
     """Finish a deployment from the stack's terminal status and update its region."""
     status = outcome.status
