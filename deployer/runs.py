@@ -4,6 +4,8 @@ lifecycle state and outputs in step. A run queues nothing: when a step is done i
 deployer.rollouts to move the rollout on.
 """
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.audit import Actor, record
@@ -98,9 +100,21 @@ def _run(d: Deployment) -> None:
         finish_deployment(d, Status.ERROR, f"{exc}{note}")
     except Exception as exc:
         # A time limit or a bug: never leave the row claiming a worker owns it.
-        d.log(f"Stopped: {type(exc).__name__}: {exc}", level=Level.ERROR)
-        finish_deployment(d, Status.ERROR, f"Stopped: {type(exc).__name__}: {exc}")
+        message = stopped(exc, d.executed_at is not None)
+        d.log(message, level=Level.ERROR)
+        finish_deployment(d, Status.ERROR, message)
         raise
+
+
+def stopped(exc: Exception, executed: bool) -> str:
+    """Why a step stopped on an exception the engine does not raise, as a sentence."""
+    if isinstance(exc, SoftTimeLimitExceeded):
+        why = (f"Stopped: the step ran longer than DEPLOY_SOFT_TIME_LIMIT "
+               f"({settings.DEPLOY_SOFT_TIME_LIMIT} s).")
+    else:
+        why = (f"Stopped by an unexpected error in the control plane ({type(exc).__name__}: "
+               f"{exc}); the worker's log has the details.")
+    return why + (" The stack may still be changing; the reaper settles it." if executed else "")
 
 
 def follow_deployment(deployment_id: int, task_id: str = "") -> None:
