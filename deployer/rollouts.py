@@ -123,7 +123,7 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
                 status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).exclude(pk=rollout.pk)
             for old in stale:
                 end(old, Status.CANCELLED, f"Superseded by rollout {rollout.pk}.",
-                        from_statuses=(old.status,))
+                    from_statuses=(old.status,))
             record(actor, f"rollout.{kind}", rollout, application=application,
                    after={"rollout": rollout.pk, "kind": kind})
             _send("plan_rollout", rollout.pk)
@@ -379,7 +379,7 @@ def cancel(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
     record(actor or Actor(user), "rollout.cancel", rollout, application=rollout.application)
     rollout.deployments.filter(status__in=NOT_STARTED).cancel("Cancelled before it started.")
     end(rollout, Status.CANCELLED, "Cancelled.",
-                from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
+        from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
     advance(rollout.pk)
     after_plan(rollout.pk)
     rollout.refresh_from_db()

@@ -1,7 +1,8 @@
 """Runs of one deployment: create its change set, execute and follow it, follow it again
 after its worker was lost, settle it from the stack's terminal status, and keep its region's
-lifecycle state and outputs in step. A run queues nothing: when a step is done it asks
-deployer.rollouts to move the rollout on.
+lifecycle state and outputs in step; once a rollout has ended, delete the change sets it will
+never run. A run queues nothing: when a step is done it asks deployer.rollouts to move the
+rollout on.
 """
 
 from celery.exceptions import SoftTimeLimitExceeded
