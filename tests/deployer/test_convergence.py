@@ -101,6 +101,28 @@ def test_plan_then_deploy_on_a_new_application_deploys_every_region_once(
     assert set(new_application.regions.values_list("state", flat=True)) == {RegionState.ACTIVE}
 
 
+def test_the_sandbox_app_planned_then_deployed_creates_its_table_once(
+        aws, new_application, operator, celery_worker_factory):
+    # As a new user tries it: the sandbox app (CDK synth), Plan, wait for Planned, Deploy.
+    zone = aws_door.client("route53", "us-east-1").create_hosted_zone(
+        Name="example.com", CallerReference="convergence-test")["HostedZone"]["Id"]
+    new_application.__class__.objects.filter(pk=new_application.pk).update(
+        source="sandbox", hosted_zone_id=zone.rsplit("/", 1)[-1])
+    env = {k: v for k, v in WORKER_ENV.items() if k != "DEPLOYER_TEMPLATES"}
+    celery_worker_factory("deploys", **{**env, "DEPLOY_FOLLOW_DELAY": "0"})
+    plan = wait_for_status(rollouts.start_plan(new_application, operator), Status.PLANNED,
+                           timeout=300)
+
+    rollout = wait_for(rollouts.start_deploy(new_application, operator), timeout=300)
+
+    assert rollout.status == Status.SUCCEEDED, rollout.explanation
+    assert_deployed_once_per_region()
+    assert not any("already exists" in line for line in log_of(rollout))
+    tables = aws_door.client("dynamodb", "us-east-1").list_tables()["TableNames"]
+    assert tables == [new_application.table_name]
+    assert_left_nothing_behind(plan)
+
+
 def test_plan_deploy_plan_apply_cancel_deploy_ends_deployed_with_nothing_left_behind(
         aws, new_application, operator, celery_worker_factory):
     first = celery_worker_factory("deploys", **WORKER_ENV)
