@@ -40,13 +40,14 @@ def reap(now=None) -> list[str]:
         if (rollout.applied_at is None and rollout.heartbeat_at < synth_cutoff
                 and never_sent.exists()):
             # The planning worker died during the synth: its steps were never sent anywhere.
-            if rollout.end(Status.ERROR, "The worker stopped while synthesizing the templates."):
+            if rollouts.end(rollout, Status.ERROR,
+                            "The worker stopped while synthesizing the templates."):
                 done.append(f"rollout {rollout.pk}: error (worker lost while synthesizing)")
             continue
         if rollout.deployments.filter(status__in=ACTIVE).exists():
             continue
         if rollout.applied_at is None and not rollout.deployments.exists():
-            if rollout.end(Status.ERROR, "The worker stopped while planning."):
+            if rollouts.end(rollout, Status.ERROR, "The worker stopped while planning."):
                 done.append(f"rollout {rollout.pk}: error (worker lost while planning)")
         elif rollout.applied_at is None:
             rollouts.after_plan(rollout.pk)

@@ -54,6 +54,15 @@ def _send(task: str, pk: int) -> None:
     transaction.on_commit(partial(current_app.send_task, f"deployer.tasks.{task}", args=(pk,)))
 
 
+def end(rollout: Rollout, status: str, explanation: str = "", **kwargs) -> bool:
+    """End the rollout (Rollout.end); a worker then deletes the change sets it will never run."""
+    if not rollout.end(status, explanation, **kwargs):
+        return False
+    if rollout.deployments.exclude(change_set_id="").exists():
+        _send("discard_change_sets", rollout.pk)
+    return True
+
+
 def queue_again(d: Deployment) -> None:
     """Send a queued step's task again; the claim in the task makes a second delivery harmless."""
     _send("plan_deployment" if d.rollout.applied_at is None else "run_deployment", d.pk)
@@ -113,8 +122,8 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
             stale = application.rollouts.filter(
                 status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).exclude(pk=rollout.pk)
             for old in stale:
-                old.end(Status.CANCELLED, f"Superseded by rollout {rollout.pk}.",
-                        from_statuses=(old.status,))
+                end(old, Status.CANCELLED, f"Superseded by rollout {rollout.pk}.",
+                    from_statuses=(old.status,))
             record(actor, f"rollout.{kind}", rollout, application=application,
                    after={"rollout": rollout.pk, "kind": kind})
             _send("plan_rollout", rollout.pk)
@@ -144,10 +153,10 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     try:
         specs = planning.plan_steps(application.main_region, states, rollout.only_region)
     except planning.ReplicaStepError as exc:
-        rollout.end(Status.ERROR, str(exc))
+        end(rollout, Status.ERROR, str(exc))
         return
     if not specs:
-        rollout.end(Status.SUCCEEDED, "Nothing to deploy: the application has no regions.")
+        end(rollout, Status.SUCCEEDED, "Nothing to deploy: the application has no regions.")
         return
     regions = {r.code: r for r in application.regions.all()}
     deployments = create_deployments(rollout, specs, regions)
@@ -158,7 +167,7 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
         deployments[0].log(message, source=EventSource.SYNTH, level=Level.ERROR)
         # The app ran and failed (or broke the contract): failed; anything else: error.
         failed = isinstance(exc, SynthError) and not getattr(exc, "retryable", False)
-        rollout.end(Status.FAILED if failed else Status.ERROR, message)
+        end(rollout, Status.FAILED if failed else Status.ERROR, message)
         return
     for d in deployments:
         if d.status == Status.QUEUED:
@@ -237,13 +246,13 @@ def after_plan(rollout_id: int) -> None:
     if any(d.status in ACTIVE for d in deployments):
         return
     if rollout.cancel_requested_at is not None:
-        rollout.end(Status.CANCELLED, "Cancelled while planning.")
+        end(rollout, Status.CANCELLED, "Cancelled while planning.")
         return
     broken = [d for d in deployments if d.status in (Status.ERROR, Status.FAILED)]
     if broken:
         message = "Planning failed: " + "; ".join(
             f"{d.region.code}: {d.explanation}" for d in broken)
-        rollout.end(Status.ERROR, message, reason="Not run: planning failed in another region.")
+        end(rollout, Status.ERROR, message, reason="Not run: planning failed in another region.")
         return
     flagged = [c for d in deployments for c in d.changes or [] if c.get("stateful_flag")]
     status = Status.AWAITING_CONFIRMATION if flagged else Status.PLANNED
@@ -340,7 +349,7 @@ def advance(rollout_id: int) -> None:
                     d.status = Status.QUEUED
                     _send("run_deployment", d.pk)
     if all(d.status in FINISHED for d in deployments):
-        rollout.end(*_outcome(rollout, deployments))
+        end(rollout, *_outcome(rollout, deployments))
 
 
 def _outcome(rollout: Rollout, deployments: list[Deployment]) -> tuple[str, str]:
@@ -369,8 +378,8 @@ def cancel(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
                          "there is nothing to cancel.")
     record(actor or Actor(user), "rollout.cancel", rollout, application=rollout.application)
     rollout.deployments.filter(status__in=NOT_STARTED).cancel("Cancelled before it started.")
-    rollout.end(Status.CANCELLED, "Cancelled.",
-                from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
+    end(rollout, Status.CANCELLED, "Cancelled.",
+        from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
     advance(rollout.pk)
     after_plan(rollout.pk)
     rollout.refresh_from_db()

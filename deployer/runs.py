@@ -1,9 +1,12 @@
 """Runs of one deployment: create its change set, execute and follow it, follow it again
 after its worker was lost, settle it from the stack's terminal status, and keep its region's
-lifecycle state and outputs in step. A run queues nothing: when a step is done it asks
-deployer.rollouts to move the rollout on.
+lifecycle state and outputs in step; once a rollout has ended, delete the change sets it will
+never run. A run queues nothing: when a step is done it asks deployer.rollouts to move the
+rollout on.
 """
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.audit import Actor, record
@@ -98,9 +101,21 @@ def _run(d: Deployment) -> None:
         finish_deployment(d, Status.ERROR, f"{exc}{note}")
     except Exception as exc:
         # A time limit or a bug: never leave the row claiming a worker owns it.
-        d.log(f"Stopped: {type(exc).__name__}: {exc}", level=Level.ERROR)
-        finish_deployment(d, Status.ERROR, f"Stopped: {type(exc).__name__}: {exc}")
+        message = stopped(exc, d.executed_at is not None)
+        d.log(message, level=Level.ERROR)
+        finish_deployment(d, Status.ERROR, message)
         raise
+
+
+def stopped(exc: Exception, executed: bool) -> str:
+    """Why a step stopped on an exception the engine does not raise, as a sentence."""
+    if isinstance(exc, SoftTimeLimitExceeded):
+        why = (f"Stopped: the step ran longer than DEPLOY_SOFT_TIME_LIMIT "
+               f"({settings.DEPLOY_SOFT_TIME_LIMIT} s).")
+    else:
+        why = (f"Stopped by an unexpected error in the control plane ({type(exc).__name__}: "
+               f"{exc}); the worker's log has the details.")
+    return why + (" The stack may still be changing; the reaper settles it." if executed else "")
 
 
 def follow_deployment(deployment_id: int, task_id: str = "") -> None:
@@ -119,6 +134,19 @@ def follow_deployment(deployment_id: int, task_id: str = "") -> None:
         finish_deployment(d, Status.ERROR, str(exc))
     finally:
         rollouts.advance(d.rollout_id)
+
+
+def discard_change_sets(rollout_id: int) -> None:
+    """Delete the change sets an ended rollout will never run, and the empty stacks they made."""
+    rollout = Rollout.objects.get(pk=rollout_id)
+    if not rollout.is_finished:
+        return
+    for d in rollout.deployments.select_related("rollout__application", "region").exclude(
+            change_set_id="").filter(status__in=FINISHED):
+        try:
+            Engine(d).discard_change_set()
+        except (EngineError, aws.AwsError) as exc:
+            d.log(f"Could not delete change set {d.change_set_name}: {exc}", level=Level.WARNING)
 
 
 def settle(d: Deployment, outcome: Outcome, note: str = "") -> None:

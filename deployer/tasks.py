@@ -38,6 +38,11 @@ def follow_deployment(self, deployment_id: int) -> None:
     runs.follow_deployment(deployment_id, task_id=self.request.id or "")
 
 
+@shared_task(**LONG)
+def discard_change_sets(self, rollout_id: int) -> None:
+    runs.discard_change_sets(rollout_id)
+
+
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def reap_deployments() -> list[str]:
     return reaper.reap()

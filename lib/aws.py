@@ -3,12 +3,16 @@ adaptive retries, the application's role (STS AssumeRole) and AWS_ENDPOINT_URL h
 
 Every AWS error that reaches callers is an AwsError that says whether retrying can help."""
 
+import ast
+import json
+import re
 import threading
 import time
 from dataclasses import dataclass
 
 import boto3
 import botocore.exceptions
+import botocore.parsers
 from botocore.config import Config
 from django.conf import settings
 
@@ -40,47 +44,118 @@ CREDENTIAL_CODES = frozenset(
 )
 
 
+# How the operator reads a service's name in a sentence.
+SERVICE_NAMES = {
+    "acm": "ACM", "apigateway": "API Gateway", "cloudformation": "CloudFormation",
+    "cloudwatch": "CloudWatch", "dynamodb": "DynamoDB", "ec2": "EC2", "lambda": "Lambda",
+    "route53": "Route 53", "s3": "S3", "ssm": "SSM", "sts": "STS",
+}
+# botocore quotes the body it could not parse as a bytes literal at the end of its message.
+_QUOTED_BODY = re.compile(r"""b(['"]).*\1\s*$""", re.S)
+
+
 class AwsError(Exception):
-    """An AWS call failed. `retryable` says whether trying again later can help."""
+    """An AWS call failed. `retryable` says whether trying again later can help.
+
+    str() is one sentence for the operator: service, region, code, AWS's message and what to
+    do; `message` is AWS's own words."""
 
     def __init__(self, message: str, *, code: str = "", retryable: bool = False, service: str = "",
-                 region: str = ""):
-        super().__init__(message)
+                 region: str = "", hint: str = ""):
+        self.message = message
         self.code = code
         self.retryable = retryable
         self.service = service
         self.region = region
+        self.hint = hint or _hint(code, retryable)
+        super().__init__(self.sentence())
+
+    def sentence(self) -> str:
+        name = SERVICE_NAMES.get(self.service, self.service)
+        where = f"{name} in {self.region}" if name and self.region else (name or self.region
+                                                                        or "AWS")
+        said = self.message.strip().rstrip(".")
+        if self.code and not said.startswith(self.code):
+            said = f"{self.code}: {said}" if said else self.code
+        return f"{where}: {said}. {self.hint}"
 
     @classmethod
     def wrap(cls, exc: Exception, *, service: str = "", region: str = "") -> "AwsError":
-        where = f"{service} in {region}" if service and region else (service or region or "AWS")
         if isinstance(exc, AwsError):
             return exc
+        where = {"service": service, "region": region}
         if isinstance(exc, botocore.exceptions.ClientError):
             error = exc.response.get("Error", {})
             code = error.get("Code", "")
             message = error.get("Message", "") or str(exc)
-            return cls(f"{where}: {code}: {message}", code=code,
-                       retryable=code in RETRYABLE_CODES, service=service, region=region)
+            return cls(message, code=code, retryable=code in RETRYABLE_CODES, **where)
+        if isinstance(exc, botocore.parsers.ResponseParserError):
+            found = error_in_answer(str(exc))
+            if found:
+                code, message = found
+                return cls(message, code=code, retryable=code in RETRYABLE_CODES, **where)
+            return cls("its answer could not be read", code="UnreadableAnswer",
+                       hint="Check that AWS_ENDPOINT_URL points at an AWS-compatible endpoint.",
+                       **where)
         if isinstance(exc, (botocore.exceptions.NoCredentialsError,
                             botocore.exceptions.PartialCredentialsError)):
-            return cls(f"{where}: no AWS credentials are configured", code="NoCredentials",
-                       retryable=False, service=service, region=region)
+            return cls("no AWS credentials are configured", code="NoCredentials", **where)
         if isinstance(exc, (botocore.exceptions.EndpointConnectionError,
                             botocore.exceptions.ConnectTimeoutError,
                             botocore.exceptions.ReadTimeoutError,
                             botocore.exceptions.ConnectionClosedError)):
-            return cls(f"{where}: cannot reach the endpoint ({exc})", code="Unreachable",
-                       retryable=True, service=service, region=region)
-        if isinstance(exc, botocore.exceptions.BotoCoreError):
-            return cls(f"{where}: {exc}", code=type(exc).__name__, retryable=False,
-                       service=service, region=region)
-        return cls(f"{where}: {exc}", code=type(exc).__name__, retryable=False,
-                   service=service, region=region)
+            return cls(f"cannot reach the endpoint ({exc})", code="Unreachable", retryable=True,
+                       **where)
+        return cls(str(exc) or type(exc).__name__, code=type(exc).__name__, **where)
 
     @property
     def is_credentials_problem(self) -> bool:
         return self.code in CREDENTIAL_CODES or self.code == "NoCredentials"
+
+
+def error_in_answer(text: str) -> tuple[str, str] | None:
+    """(code, message) of the AWS error inside an answer botocore could not parse: a JSON body
+    (`__type`, `message`) where XML was expected, or an XML one (`<Code>`, `<Message>`)."""
+    body = text
+    quoted = _QUOTED_BODY.search(text)
+    if quoted:
+        try:
+            body = ast.literal_eval(quoted.group(0).strip()).decode("utf-8", "replace")
+        except (ValueError, SyntaxError):
+            body = quoted.group(0)[2:-1]
+    start, end = body.find("{"), body.rfind("}")
+    if 0 <= start < end:
+        try:
+            data = json.loads(body[start:end + 1])
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            kind = str(data.get("__type") or data.get("code") or data.get("Code") or "")
+            message = str(data.get("message") or data.get("Message") or "")
+            if kind or message:
+                # "com.amazonaws.dynamodb.v20120810#ResourceInUseException" or "Code:uri"
+                return kind.rsplit("#", 1)[-1].split(":", 1)[0], message
+    code = re.search(r"<Code>([^<]+)</Code>", body)
+    if code:
+        message = re.search(r"<Message>([^<]*)</Message>", body)
+        return code.group(1), message.group(1) if message else ""
+    return None
+
+
+def _hint(code: str, retryable: bool) -> str:
+    """What the operator can do about an error with this code."""
+    if code == "NoCredentials":
+        return "Configure AWS credentials for the control plane."
+    if code in CREDENTIAL_CODES:
+        return ("Check the control plane's AWS credentials and the permissions of the "
+                "application's role.")
+    if code == "Unreachable":
+        endpoint = settings.AWS_ENDPOINT_URL
+        return (f"Check that {endpoint} is running and reachable." if endpoint else
+                "Check the control plane's network access to AWS.")
+    if retryable:
+        return "This is usually temporary: try again in a minute."
+    return "Trying again will not help until the cause is fixed."
 
 
 def client_config(**overrides) -> Config:

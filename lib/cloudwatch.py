@@ -91,7 +91,7 @@ def _collect(answer: dict, by_id: dict, points: dict, region: str) -> None:
             # Not "no data": the metric could not be read, so its data goes stale.
             why = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
             raise aws.AwsError(
-                f"cloudwatch in {region}: {status} for {result.get('Label') or result.get('Id')}"
+                f"{status} for {result.get('Label') or result.get('Id')}"
                 + (f": {why}" if why else ""),
                 code=status, retryable=status == "InternalError",
                 service="cloudwatch", region=region)

@@ -1,5 +1,7 @@
 """The CloudFormation engine against a real moto server over HTTP."""
 
+import json
+
 import boto3
 import botocore.exceptions
 import pytest
@@ -139,7 +141,7 @@ def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(
         client.meta.events.register("after-call.cloudformation.DescribeStacks", mark)
         return client
 
-    monkeypatch.setattr(cloudformation.aws, "client", rolled_back_client)
+    monkeypatch.setattr(cloudformation.engine.aws, "client", rolled_back_client)
     second = make_deployment(main_region, region_template("orders", "us-east-1", release="new"))
 
     second = plan_and_run(second)
@@ -167,6 +169,73 @@ def test_a_stack_in_review_in_progress_is_created_with_a_new_change_set(
 
     assert d.status == Status.SUCCEEDED, d.explanation
     assert d.events.filter(message__contains="REVIEW_IN_PROGRESS").exists()
+
+
+def test_stale_review_stacks_of_the_same_name_are_deleted_and_the_live_stack_is_updated(
+        main_region, make_deployment, fast):
+    # What earlier plans left in an emulator that keeps one stack per CREATE change set: an
+    # empty stack described first under the name, in front of the stack that was deployed.
+    cfn = cloudformation_client()
+    body = json.dumps(region_template("orders", "us-east-1", main=True))
+    stale = cfn.create_change_set(StackName="orders-us-east-1", ChangeSetName="stale",
+                                  ChangeSetType="CREATE", TemplateBody=body)
+    live = cfn.create_change_set(StackName="orders-us-east-1", ChangeSetName="live",
+                                 ChangeSetType="CREATE", TemplateBody=body)
+    cfn.execute_change_set(ChangeSetName=live["Id"])
+    assert cfn.describe_stacks(StackName="orders-us-east-1")["Stacks"][0]["StackId"] == (
+        stale["StackId"])
+
+    d = plan_and_run(make_deployment(
+        main_region, region_template("orders", "us-east-1", ["eu-west-1"], main=True)))
+
+    assert d.status == Status.SUCCEEDED, d.explanation
+    assert [(c["logical_id"], c["action"]) for c in d.changes] == [("Replicas", "Modify")]
+    assert d.events.filter(message="Deleted change set stale, which never ran.").exists()
+    assert [(s["StackId"], s["StackStatus"]) for s in cfn.describe_stacks()["Stacks"]] == [
+        (live["StackId"], "UPDATE_COMPLETE")]
+
+
+def test_a_stack_whose_update_rollback_failed_is_rolled_back_then_updated(
+        application, make_deployment, fast):
+    d = make_deployment(application.regions.get(), {"Resources": {}})
+    engine, stub = stubbed_engine(d)
+    by_name, by_id = {"StackName": "orders-us-east-1"}, {"StackName": "stack-id"}
+    stub.add_response("describe_stacks", {"Stacks": [described_stack("UPDATE_ROLLBACK_FAILED")]},
+                      by_name)
+    stub.add_response("continue_update_rollback", {}, by_id)
+    stub.add_response("describe_stacks", {"Stacks": [
+        described_stack("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")]}, by_id)
+    stub.add_response("describe_stacks", {"Stacks": [described_stack("UPDATE_ROLLBACK_COMPLETE")]},
+                      by_id)
+    stub.add_response("describe_stacks", {"Stacks": [described_stack("UPDATE_ROLLBACK_COMPLETE")]},
+                      by_name)
+
+    with stub:
+        kind = engine.prepare_stack()
+
+    stub.assert_no_pending_responses()
+    assert kind == "UPDATE"
+    assert d.events.filter(level="warning", message__contains="continuing the rollback").exists()
+
+
+def test_a_stack_in_a_state_only_an_operator_can_resolve_is_explained(
+        application, make_deployment, fast):
+    d = make_deployment(application.regions.get(), {"Resources": {}})
+    engine, stub = stubbed_engine(d)
+    stub.add_response("describe_stacks", {"Stacks": [
+        {**described_stack("IMPORT_ROLLBACK_FAILED"), "StackStatusReason": "import failed"}]})
+
+    with stub, pytest.raises(cloudformation.EngineError) as caught:
+        engine.prepare_stack()
+
+    assert str(caught.value) == (
+        "Stack orders-us-east-1 is IMPORT_ROLLBACK_FAILED (import failed). Resolve it in the "
+        "CloudFormation console, then plan again.")
+
+
+def described_stack(status: str) -> dict:
+    return {"StackId": "stack-id", "StackName": "orders-us-east-1", "StackStatus": status,
+            "CreationTime": timezone.now()}
 
 
 def test_each_cloudformation_event_is_written_once_and_in_order(
@@ -247,8 +316,8 @@ def test_throttling_is_retried_and_logged_not_raised(main_region, make_deploymen
         client.meta.events.register("before-call.cloudformation.CreateChangeSet", throttle)
         return client
 
-    monkeypatch.setattr(cloudformation.aws, "client", throttling_client)
-    monkeypatch.setattr(cloudformation.random, "uniform", lambda a, b: 0.01)
+    monkeypatch.setattr(cloudformation.engine.aws, "client", throttling_client)
+    monkeypatch.setattr(cloudformation.engine.random, "uniform", lambda a, b: 0.01)
 
     d = plan_and_run(make_deployment(main_region, region_template("orders", "us-east-1")))
 
@@ -319,7 +388,7 @@ def test_stack_events_are_paged_back_to_the_baseline_and_a_throttled_page_is_rea
     d = make_deployment(application.regions.get(), {})
     d.baseline_event_id = "e1"
     engine, stub = stubbed_engine(d)
-    monkeypatch.setattr(cloudformation.random, "uniform", lambda a, b: 0.01)
+    monkeypatch.setattr(cloudformation.engine.random, "uniform", lambda a, b: 0.01)
     first, second = {"StackName": "stack-id"}, {"StackName": "stack-id", "NextToken": "p2"}
     page_one = {"StackEvents": [stack_event("e4"), stack_event("e3")], "NextToken": "p2"}
     page_two = {"StackEvents": [stack_event("e2"), stack_event("e1"), stack_event("e0")],

@@ -132,9 +132,15 @@ def test_a_failed_main_region_stops_the_regions_that_depend_on_it(
     assert all("Not run: step 0 (us-east-1) failed" in d.explanation for d in others)
     assert all(d.executed_at is None for d in others)
     cfn = aws_client("cloudformation", "eu-west-1")
-    # Its change set was created when the rollout was planned, and never executed.
-    stack = cfn.describe_stacks(StackName="orders-eu-west-1")["Stacks"][0]
-    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+    # Its change set was created when the rollout was planned; it will never run, so it is
+    # deleted with the empty stack it made.
+    never_ran = [d for d in others if d.region.code == "eu-west-1"][0]
+    deadline = time.monotonic() + 30
+    while cfn.describe_stacks()["Stacks"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cfn.describe_stacks()["Stacks"] == []
+    assert never_ran.events.filter(
+        message=f"Deleted change set {never_ran.change_set_name}, which never ran.").exists()
 
 
 def test_twenty_concurrent_deploys_start_exactly_one_rollout(

@@ -36,6 +36,18 @@ def test_an_application_whose_main_stack_exists_is_left_alone(deployed):
     assert not Rollout.objects.exists()
 
 
+def test_an_application_whose_main_stack_never_ran_a_change_set_is_redeployed(deployed):
+    template = ('{"Resources": {"P": {"Type": "AWS::SNS::Topic", '
+                '"Properties": {"TopicName": "orders-topic"}}}}')
+    aws.client("cloudformation", "us-east-1").create_change_set(
+        StackName="orders-us-east-1", ChangeSetName="never-ran", ChangeSetType="CREATE",
+        TemplateBody=template)
+
+    call_command("restore_sandbox")
+
+    assert Rollout.objects.get().application == deployed
+
+
 def test_planned_applications_and_real_aws_are_not_touched(application, settings, aws):
     settings.SANDBOX = True
     call_command("restore_sandbox")

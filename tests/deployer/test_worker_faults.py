@@ -75,7 +75,7 @@ def test_a_killed_worker_is_settled_from_the_stack_and_nothing_executes_twice(
     assert d.status == Status.SUCCEEDED
 
 
-def test_a_worker_lost_before_executing_leaves_the_change_set_unexecuted(
+def test_a_worker_lost_before_executing_changes_nothing_and_its_change_set_is_deleted(
         aws, application, operator, celery_worker_factory):
     in_inventory(application)
     celery_worker_factory("deploys", **REAPER_ENV)
@@ -93,10 +93,14 @@ def test_a_worker_lost_before_executing_leaves_the_change_set_unexecuted(
     d.refresh_from_db()
     assert d.status == Status.ERROR
     assert "nothing was changed" in d.explanation
-    cfn = aws_door.client("cloudformation", "us-east-1")
-    assert cfn.describe_change_set(ChangeSetName=d.change_set_id)["ExecutionStatus"] == (
-        "AVAILABLE")
     assert wait_for(plan).status == Status.ERROR
+    # The rollout ended without running it: the change set and its empty stack are deleted.
+    wait_until(lambda: d.events.filter(message__startswith="Deleted stack").exists(),
+               what="the change set and its empty stack to be deleted")
+    assert d.events.filter(
+        message=f"Deleted change set {d.change_set_name}, which never ran.").exists()
+    cfn = aws_door.client("cloudformation", "us-east-1")
+    assert cfn.describe_stacks()["Stacks"] == []
 
 
 def test_a_deployment_with_a_fresh_heartbeat_is_left_alone(

@@ -21,7 +21,9 @@ def stack_exists(application, region) -> bool:
         if stack_missing(error):
             return False
         raise error from exc
-    return any(s.get("StackStatus") != "DELETE_COMPLETE" for s in stacks)
+    # A stack that only holds change sets that never ran was never deployed.
+    return any(s.get("StackStatus") not in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS")
+               for s in stacks)
 
 
 class Command(BaseCommand):

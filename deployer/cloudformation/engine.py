@@ -1,73 +1,22 @@
-"""The CloudFormation engine: change sets per region, their execution and the stack's events.
-
-Every call goes through lib.aws.client. A deployment's log is its DeploymentEvents;
-throttling is retried with backoff and logged, never raised. Errors that retrying cannot fix
-are raised as EngineError.
-
-Its settings (controlplane/settings.py): DEPLOY_POLL_INTERVAL, DEPLOY_CHANGE_SET_TIMEOUT,
-DEPLOY_AWS_ATTEMPTS, and for tests and benchmarks against moto, which finishes stacks at once,
-DEPLOY_FOLLOW_DELAY (seconds a deployment keeps following after execution before it accepts a
-terminal status), which stands in for the minutes CloudFormation takes on AWS.
-"""
+"""The engine: one deployment's change set, its execution and the stack's events, through
+lib.aws.client. Throttling is retried with backoff and logged, never raised."""
 
 import json
 import random
 import time
 import uuid
-from dataclasses import dataclass
-from itertools import chain
 
 from django.conf import settings
 from django.utils import timezone
 
 from lib import aws
 
-from .models import Action, Deployment, EventSource, Level
-
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::DynamoDB::GlobalTable",
-        "AWS::DynamoDB::Table",
-        "AWS::Route53::HealthCheck",
-        "AWS::ApiGateway::DomainName",
-        "AWS::CertificateManager::Certificate",
-    }
-)
-# Removing a latency record takes the region out of DNS; replacing it is harmless.
-STATEFUL_ON_REMOVAL = frozenset({"AWS::Route53::RecordSet"})
-
-FAILED_STATUSES = frozenset(
-    {
-        "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_FAILED",
-        "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED",
-        "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED",
-    }
-)
-CHANGE_SET_FINAL = ("CREATE_COMPLETE", "FAILED")
-NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+from ..models import Action, Deployment, EventSource, Level
+from .changes import CAPABILITIES, CHANGE_SET_FINAL, NO_CHANGES, final_change_set, parse_change
+from .stacks import EngineError, Outcome, StackMoves, is_terminal, outputs_of, stack_missing
 
 
-class EngineError(Exception):
-    """A step could not be carried out; `retryable` says whether trying later can help."""
-
-    def __init__(self, message: str, *, retryable: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
-
-
-@dataclass
-class Outcome:
-    status: str  # the stack's terminal status (DELETE_COMPLETE when the stack is gone)
-    reason: str
-    outputs: dict
-
-
-def is_terminal(status: str) -> bool:
-    return not status.endswith("_IN_PROGRESS")
-
-
-class Engine:
+class Engine(StackMoves):
     """CloudFormation work for one deployment."""
 
     def __init__(self, deployment: Deployment, heartbeat=None, should_cancel=None):
@@ -131,20 +80,7 @@ class Engine:
     def create_change_set(self, template: dict) -> bool:
         """Create and wait for the change set; store its changes. False when nothing changes."""
         d = self.d
-        stack = self.describe_stack()
-        status = stack["StackStatus"] if stack else ""
-        if status == "ROLLBACK_COMPLETE":
-            self.log(f"Stack {d.stack_name} is in ROLLBACK_COMPLETE after a failed first create; "
-                     "deleting it so it can be created again.", Level.WARNING)
-            self.delete_and_wait(stack["StackId"])
-            stack, status = None, ""
-        elif status == "REVIEW_IN_PROGRESS":
-            self.log(f"Stack {d.stack_name} exists only as a change set that never ran "
-                     "(REVIEW_IN_PROGRESS); creating it with a new change set.")
-        elif status and not is_terminal(status):
-            raise EngineError(f"Stack {d.stack_name} is busy ({status}); try again when it "
-                              "has finished.", retryable=True)
-        kind = "CREATE" if not stack or status == "REVIEW_IN_PROGRESS" else "UPDATE"
+        kind = self.prepare_stack()
         name = f"meridian-{d.rollout_id}-{d.step}-{uuid.uuid4().hex[:8]}"
         self.log(f"Creating change set {name} ({kind}) for stack {d.stack_name}.")
         answer = self.call(
@@ -163,7 +99,10 @@ class Engine:
                 d.save(update_fields=["changes", "resources_total"])
                 self.log("No changes: the stack already matches the template.")
                 return False
-            raise EngineError(f"CloudFormation could not create the change set: {reason}")
+            raise EngineError(f"CloudFormation could not create the change set: "
+                              f"{reason.rstrip('.')}. "
+                              "Correct the template (or the inventory it is made from) and "
+                              "plan again.")
         changes = [parse_change(c) for c in described["Changes"]]
         d.changes, d.resources_total = changes, len(changes)
         d.save(update_fields=["changes", "resources_total"])
@@ -181,11 +120,12 @@ class Engine:
                 return described
             if time.monotonic() > deadline:
                 raise EngineError(f"Change set {self.d.change_set_name} was not ready in time "
-                                  f"(still {described['Status']}).", retryable=True)
+                                  f"(still {described['Status']}); plan again.", retryable=True)
             self.sleep()
 
     def execution_status(self) -> str:
-        described = self.call("describe_change_set", ChangeSetName=self.d.change_set_id)
+        """The change set's ExecutionStatus; "" when it no longer exists."""
+        described = self.describe_change_set(self.d.change_set_id) or {}
         self._stack_id = described.get("StackId") or ""
         return described.get("ExecutionStatus", "")
 
@@ -199,9 +139,12 @@ class Engine:
         """Execute exactly the reviewed change set, once."""
         d = self.d
         status = self.execution_status()
+        if not status:
+            raise EngineError(f"Change set {d.change_set_name} no longer exists (it was deleted, "
+                              "or the local AWS started afresh); plan again.")
         if status != "AVAILABLE":
             raise EngineError(f"Change set {d.change_set_name} cannot be executed: its "
-                              f"execution status is {status}.")
+                              f"execution status is {status}; plan again.")
         self.remember_baseline()
         # Claimed before the call, so no second task or reaper ever sends it again.
         claimed = Deployment.objects.filter(pk=d.pk, executed_at__isnull=True).update(
@@ -234,22 +177,6 @@ class Engine:
         self.call("delete_stack", StackName=stack["StackId"])
         # Follow by id: a deleted stack is still described by its id.
         d.stack_name = stack["StackId"]
-
-    def delete_and_wait(self, stack_id: str) -> None:
-        self.call("delete_stack", StackName=stack_id)
-        deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT
-        while True:
-            stack = self.describe_stack(stack_id)
-            if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
-                self.log(f"Deleted stack {self.d.stack_name}.")
-                return
-            if stack["StackStatus"] == "DELETE_FAILED":
-                raise EngineError(f"Could not delete stack {self.d.stack_name}: "
-                                  f"{stack.get('StackStatusReason', '')}")
-            if time.monotonic() > deadline:
-                raise EngineError(f"Stack {self.d.stack_name} was not deleted in time.",
-                                  retryable=True)
-            self.sleep()
 
     def remember_baseline(self) -> None:
         """Note the newest existing event: everything up to it belongs to earlier runs."""
@@ -402,40 +329,3 @@ class Engine:
             return "in_progress", None
         return "finished", Outcome(status, stack.get("StackStatusReason") or "",
                                    self.outputs(stack))
-
-
-def final_change_set(pages) -> dict:
-    """A change set's first page; once it is final, with the changes of every page."""
-    first = next(pages)
-    if first["Status"] in CHANGE_SET_FINAL:
-        first["Changes"] = [c for page in chain([first], pages) for c in page.get("Changes", [])]
-    return first
-
-
-def parse_change(change: dict) -> dict:
-    rc = change.get("ResourceChange", {})
-    action = rc.get("Action", "")
-    kind = rc.get("ResourceType", "")
-    replacement = {"True": True, "False": False}.get(rc.get("Replacement", "False"), "Conditional")
-    replaced = action == "Modify" and replacement in (True, "Conditional")
-    stateful = (kind in STATEFUL_TYPES and (action == "Remove" or replaced)) or (
-        kind in STATEFUL_ON_REMOVAL and action == "Remove")
-    return {
-        "logical_id": rc.get("LogicalResourceId", ""),
-        "physical_id": rc.get("PhysicalResourceId", ""),
-        "type": kind,
-        "action": action,
-        "replacement": replacement if action == "Modify" else False,
-        "stateful_flag": stateful,
-    }
-
-
-def stack_missing(exc: aws.AwsError) -> bool:
-    """CloudFormation's way of saying a stack does not exist."""
-    return exc.code == "ValidationError" and "does not exist" in str(exc)
-
-
-def outputs_of(stack: dict | None) -> dict:
-    if not stack:
-        return {}
-    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
