@@ -115,6 +115,9 @@ class Rollout(Job):
     applied_at = models.DateTimeField(
         null=True, blank=True, help_text="When the plan started to be applied."
     )
+    planned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When every change set of the plan was ready."
+    )
     task_id = models.CharField(max_length=255, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
@@ -141,6 +144,17 @@ class Rollout(Job):
         waited, planning and any wait for confirmation included."""
         end = self.finished_at or timezone.now()
         return max(0.0, (end - self.created_at).total_seconds())
+
+    def plan_age(self, now=None) -> float | None:
+        """Seconds since the plan was ready; None before that."""
+        if self.planned_at is None:
+            return None
+        return ((now or timezone.now()) - self.planned_at).total_seconds()
+
+    @property
+    def plan_too_old(self) -> bool:
+        age = self.plan_age()
+        return age is not None and self.applied_at is None and age > settings.PLAN_MAX_AGE
 
     @property
     def can_confirm(self) -> bool:

@@ -138,6 +138,23 @@ def start_plan(application, user, actor: Actor | None = None) -> Rollout:
     return start_rollout(application, user, RolloutKind.PLAN, actor)
 
 
+def pending_plan(application) -> Rollout | None:
+    """A plan that waits for review and is still fresh enough to apply."""
+    plan = application.rollouts.filter(
+        status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).first()
+    return None if plan is None or plan.plan_too_old else plan
+
+
+def start_review(application, user, actor: Actor | None = None) -> tuple[Rollout, bool]:
+    """The web's Deploy: the plan waiting for review, or a new plan to review.
+
+    Returns (rollout, new): a pending plan is shown, never silently replaced."""
+    plan = pending_plan(application)
+    if plan is not None:
+        return plan, False
+    return start_plan(application, user, actor), True
+
+
 def start_deploy(application, user, actor: Actor | None = None) -> Rollout:
     """Plan, then apply at once unless a stateful change waits for confirmation."""
     return start_rollout(application, user, RolloutKind.DEPLOY, actor)
@@ -259,7 +276,8 @@ def after_plan(rollout_id: int) -> None:
     explanation = (f"{len(flagged)} change(s) replace or remove stateful resources; "
                    "confirm to apply." if flagged else "")
     if Rollout.objects.filter(pk=rollout.pk, status=Status.RUNNING, applied_at=None).update(
-            status=status, needs_confirmation=bool(flagged), explanation=explanation) != 1:
+            status=status, needs_confirmation=bool(flagged), explanation=explanation,
+            planned_at=timezone.now()) != 1:
         return
     if rollout.kind == RolloutKind.DEPLOY and not flagged:
         rollout.refresh_from_db()
@@ -285,9 +303,18 @@ def begin_apply(rollout: Rollout) -> Rollout:
     return rollout
 
 
+def _refuse_old_plan(rollout: Rollout) -> None:
+    if rollout.plan_too_old:
+        minutes = round(rollout.plan_age() / 60)
+        raise NotAllowed(f"This plan was made {minutes} minutes ago, longer than "
+                         f"{round(settings.PLAN_MAX_AGE / 60)} minutes: the stacks may have "
+                         "changed since. Plan again and review the new changes.")
+
+
 def apply(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
     """Execute a reviewed plan. A plan with stateful changes must be confirmed instead."""
     rollout.refresh_from_db()
+    _refuse_old_plan(rollout)
     if rollout.status == Status.AWAITING_CONFIRMATION:
         raise NotAllowed("This plan replaces or removes stateful resources: confirm it.")
     existing = active_rollout(rollout.application)
@@ -301,6 +328,7 @@ def apply(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
 def confirm(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
     """Confirm the stateful changes of a plan and apply it."""
     rollout.refresh_from_db()
+    _refuse_old_plan(rollout)
     if not rollout.can_confirm:
         raise NotAllowed(f"Rollout {rollout.pk} is {rollout.get_status_display().lower()}; "
                          "there is nothing to confirm.")

@@ -114,7 +114,16 @@ def application_plan(request, slug: str):
 @require_POST
 @role_required(OPERATOR)
 def application_deploy(request, slug: str):
-    return _start(request, slug, rollouts.start_deploy)
+    """Deploy from the web: review first. The plan waiting for review, or a new one."""
+    def review(application, user, actor):
+        rollout, new = rollouts.start_review(application, user, actor)
+        messages.info(request, "Planning: every region's change set appears here; review them, "
+                               "then Apply." if new else
+                      f"Rollout {rollout.pk} is a plan waiting for review: apply it, or plan "
+                      "again.")
+        return rollout
+
+    return _start(request, slug, review)
 
 
 def _act(request, pk: int, action, done: str):

@@ -142,6 +142,9 @@ class Engine(StackMoves):
         if not status:
             raise EngineError(f"Change set {d.change_set_name} no longer exists (it was deleted, "
                               "or the local AWS started afresh); plan again.")
+        if status == "OBSOLETE":
+            raise EngineError(f"Stack {d.stack_name} changed since this plan, so CloudFormation "
+                              f"made change set {d.change_set_name} obsolete; plan again.")
         if status != "AVAILABLE":
             raise EngineError(f"Change set {d.change_set_name} cannot be executed: its "
                               f"execution status is {status}; plan again.")

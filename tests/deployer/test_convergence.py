@@ -20,7 +20,7 @@ from .test_orchestration import (
 )
 from .test_worker_faults import wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REGIONS = ("us-east-1", "eu-west-1")
 

@@ -15,7 +15,7 @@ from lib import aws
 from regions.models import RegionState
 from regions.services import add_region, remove_region
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WORKER_ENV = {
     "DEPLOYER_TEMPLATES": "tests.deployer.conftest.templates",

@@ -112,7 +112,7 @@ def test_an_unknown_rollout_is_404(viewer, db):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_api_deploys_run_one_rollout_and_answer_409_to_the_rest(
         aws, application, operator, celery_worker_factory):
     add_region(application, "eu-west-1", Actor(None, "cli"))

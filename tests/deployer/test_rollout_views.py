@@ -99,7 +99,8 @@ def test_it_returns_403_when_a_viewer_asks_for_a_plan_or_deploy(client, viewer, 
     assert not Rollout.objects.exists()
 
 
-def test_an_operator_deploy_redirects_to_the_new_rollout(client, operator, application):
+def test_deploy_in_the_browser_plans_first_and_shows_the_plan_to_review(client, operator,
+                                                                        application):
     client.force_login(operator)
 
     response = client.post(url("application_deploy", application.slug))
@@ -107,7 +108,39 @@ def test_an_operator_deploy_redirects_to_the_new_rollout(client, operator, appli
     rollout = Rollout.objects.get()
     assert response.status_code == 302
     assert response["Location"] == url("rollout_detail", rollout.pk)
-    assert (rollout.kind, rollout.status, rollout.requested_by) == ("deploy", "queued", operator)
+    # Nothing runs before the operator has seen the change sets: the web deploy is a plan.
+    assert (rollout.kind, rollout.status, rollout.requested_by) == ("plan", "queued", operator)
+
+
+def test_deploy_shows_the_plan_waiting_for_review_instead_of_replacing_it(client, operator,
+                                                                         application):
+    waiting = Rollout.objects.create(application=application, kind="plan",
+                                     status=Status.PLANNED, planned_at=timezone.now())
+    client.force_login(operator)
+
+    response = client.post(url("application_deploy", application.slug), follow=True)
+
+    assert response.redirect_chain[-1][0] == url("rollout_detail", waiting.pk)
+    assert "a plan waiting for review" in response.content.decode()
+    assert Rollout.objects.count() == 1
+    waiting.refresh_from_db()
+    assert waiting.status == Status.PLANNED
+
+
+def test_a_plan_older_than_the_limit_is_replanned_and_cannot_be_applied(client, operator,
+                                                                       application, settings):
+    settings.PLAN_MAX_AGE = 600
+    old = Rollout.objects.create(application=application, kind="plan", status=Status.PLANNED,
+                                 planned_at=timezone.now() - timezone.timedelta(minutes=11))
+    client.force_login(operator)
+
+    page = client.post(url("rollout_apply", old.pk), follow=True).content.decode()
+    assert "made 11 minutes ago, longer than 10 minutes" in page and "Plan again" in page
+    old.refresh_from_db()
+    assert old.status == Status.PLANNED and old.applied_at is None
+
+    client.post(url("application_deploy", application.slug))
+    assert Rollout.objects.exclude(pk=old.pk).get().kind == "plan"
 
 
 def test_a_deploy_while_one_is_active_redirects_to_the_active_one_with_a_message(

@@ -12,7 +12,7 @@ from regions.models import RegionState
 
 from .test_orchestration import WORKER_ENV, in_inventory, wait_for, wait_for_status
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REAPER_ENV = {**WORKER_ENV, "DEPLOY_FOLLOW_DELAY": "0", "DEPLOY_HEARTBEAT_TIMEOUT": "2"}
 
