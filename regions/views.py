@@ -148,19 +148,32 @@ def region_validate(request, slug):
     return render(request, "regions/_field.html", {"field": form["code"], "validate": True})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(OPERATOR)
 def region_remove(request, slug, code):
+    """Ask first: what removing does, and for a deployed region the code typed again, since the
+    next deploy deletes its stack and its replica of the table with the data in it."""
     application = _get_application(slug)
-    try:
-        region = services.remove_region(application, code, Actor.from_request(request))
-    except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
-        return redirect(application)
-    if region is None:
-        messages.success(request, f"{code} was never deployed and is removed from the inventory.")
-    else:
-        messages.success(request, f"{code} is being removed: the next deploy takes its stack down, "
-                                  "then drops its replica.")
-    return redirect(application)
+    region = get_object_or_404(application.regions.exclude(state=RegionState.REMOVED), code=code)
+    deployed = region.state != RegionState.PLANNED
+    error = ""
+    if request.method == "POST":
+        if deployed and request.POST.get("confirm", "").strip() != code:
+            error = f"Type {code} to confirm."
+        else:
+            try:
+                removed = services.remove_region(application, code, Actor.from_request(request))
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+                return redirect(application)
+            if removed is None:
+                messages.success(request, f"{code} was never deployed and is removed from the "
+                                          "inventory.")
+            else:
+                messages.success(request, f"{code} is being removed: the next deploy takes its "
+                                          "stack down, then drops its replica.")
+            return redirect(application)
+    return render(request, "regions/region_remove.html",
+                  {"application": application, "region": region, "deployed": deployed,
+                   "error": error}, status=400 if error else 200)

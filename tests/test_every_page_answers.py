@@ -63,7 +63,7 @@ def _args(name, params, values):
 # Actions, not pages: they answer a GET with 405 Method Not Allowed.
 POST_ONLY = {
     "accounts:logout", "accounts:token_create", "accounts:token_revoke", "regions:application_delete",
-    "regions:application_validate", "regions:region_remove", "regions:region_validate",
+    "regions:application_validate", "regions:region_validate",
     "sandbox:region_fault", "deployer:application_plan", "deployer:application_deploy",
     "deployer:rollout_apply", "deployer:rollout_confirm", "deployer:rollout_cancel",
 }

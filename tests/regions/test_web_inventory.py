@@ -110,11 +110,20 @@ def test_the_main_region_cannot_be_removed_while_replicas_exist(client, operator
     assert application.regions.filter(code="us-east-1").exists()
 
 
-def test_a_deployed_region_drains_instead_of_vanishing(client, operator, application):
+def test_a_deployed_region_is_removed_only_once_its_code_is_typed_again(client, operator,
+                                                                      application):
     client.force_login(operator)
     client.post(reverse("regions:region_add", args=["orders"]), {"code": "eu-west-1"})
     Region.objects.filter(code="eu-west-1").update(state=RegionState.ACTIVE)
-    client.post(reverse("regions:region_remove", args=["orders", "eu-west-1"]))
+    url = reverse("regions:region_remove", args=["orders", "eu-west-1"])
+    page = client.get(url).content.decode()
+    assert "the data in eu-west-1 is deleted" in page and 'name="confirm"' in page
+
+    refused = client.post(url, {"confirm": "eu-west"})
+    assert refused.status_code == 400 and "Type eu-west-1 to confirm." in refused.content.decode()
+    assert Region.objects.get(code="eu-west-1").state == RegionState.ACTIVE
+
+    client.post(url, {"confirm": "eu-west-1"})
     assert Region.objects.get(code="eu-west-1").state == RegionState.REMOVING
     entry = AuditEntry.objects.filter(action="region.remove").get()
     assert entry.before["state"] == "active" and entry.after["state"] == "removing"
@@ -178,3 +187,13 @@ def test_the_services_refuse_null_characters_that_postgresql_cannot_store(admin_
 def test_the_audit_shows_only_values_that_changed():
     entry = AuditEntry(before=None, after={"code": "eu-west-1", "api_url": "", "state": "planned"})
     assert entry.changes() == [("code", None, "eu-west-1"), ("state", None, "planned")]
+
+
+def test_remove_is_not_offered_on_the_main_region(client, operator, application):
+    client.force_login(operator)
+    client.post(reverse("regions:region_add", args=["orders"]), {"code": "eu-west-1"})
+    overview = client.get(reverse("front:application_detail", args=["orders"])).content.decode()
+    assert reverse("regions:region_remove", args=["orders", "eu-west-1"]) in overview
+    assert reverse("regions:region_remove", args=["orders", "us-east-1"]) not in overview
+    page = client.get(reverse("front:region_detail", args=["orders", "us-east-1"])).content.decode()
+    assert "Remove region" not in page
