@@ -225,7 +225,7 @@ def test_the_rollout_list_shows_the_applications_rollouts(client, viewer, rollou
     page = client.get(url("rollout_list", rollout.application.slug)).content.decode()
 
     assert f'href="{url("rollout_detail", rollout.pk)}"' in page
-    assert "Deploy</button>" not in page
+    assert "Deploy…</button>" not in page
 
 
 def test_the_overview_partial_shows_the_last_rollout_and_buttons_for_operators(
@@ -235,7 +235,7 @@ def test_the_overview_partial_shows_the_last_rollout_and_buttons_for_operators(
                    **summary.overview_context(rollout.application, user)}
         html = render_to_string(context["rollouts_partial"], context, request=rf.get("/"))
         assert f"rollout {rollout.pk}</a>" in html
-        assert ("Deploy</button>" in html) is buttons
+        assert ("Deploy…</button>" in html) is buttons
 
 
 def test_the_cards_refresh_while_planning_and_stop_once_applying(client, viewer, application):
