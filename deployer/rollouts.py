@@ -289,7 +289,8 @@ def begin_apply(rollout: Rollout) -> Rollout:
         with transaction.atomic():
             moved = Rollout.objects.filter(
                 pk=rollout.pk, status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION],
-            ).update(status=Status.RUNNING, applied_at=timezone.now(),
+            # An applied plan is a deploy: that is what the lists and tiles should say.
+            ).update(status=Status.RUNNING, applied_at=timezone.now(), kind=RolloutKind.DEPLOY,
                      started_at=timezone.now(), heartbeat_at=timezone.now())
     except IntegrityError:
         existing = active_rollout(rollout.application)

@@ -204,6 +204,10 @@ def _tile(region: Region, watch: Watch, line: list, replicas: dict | None,
             # The first reading is when watching began, not when the state began.
             tile["since_first"] = region.change_previous is None
         tile["reading_old"] = watch.now - region.h_at > RECENT
+        # Route 53 calls an endpoint healthy above 18 % of checkers: a share on the other side
+        # of that line than the status means the view changed within the minute.
+        pct = region.h_percentage
+        tile["percentage_mixed"] = pct is not None and (pct > 18) != healthy
     if watched and region.health_check_id and health_source and health_source.stale:
         tile["stale"], tile["stale_reason"] = True, health_source.reason
     if watched and not region.health_check_id:

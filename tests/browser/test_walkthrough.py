@@ -1,4 +1,5 @@
-"""A new operator's first ten minutes, in Chromium against the product as `make run` runs it."""
+"""A new operator's first ten minutes, in Chromium against the product as `make run` runs it:
+the README's steps, in its words and order."""
 
 import re
 
@@ -19,11 +20,73 @@ def log_in(page, product):
     expect(page.get_by_role("heading", name="Applications")).to_be_visible()
 
 
-def test_an_operator_adds_a_region_deploys_watches_and_rehearses_an_outage(page, product):
+def deploy_and_apply(page, steps_at_least: int) -> None:
+    """README step 3: Deploy… plans and shows every change set; Apply runs them."""
+    page.get_by_role("button", name="Deploy…").click()
+    expect(page).to_have_url(re.compile(r"/rollouts/\d+/"))
+    status = page.locator("#rollout-status > p > [data-status]")
+    expect(status).to_have_attribute("data-status", "planned", timeout=240_000)
+    assert page.locator("table.steps tbody tr").count() >= steps_at_least
+    page.screenshot(path=str(SHOTS / "plan.png"), full_page=True)
+    page.get_by_role("button", name="Apply these changes").click()
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=240_000)
+
+
+def test_the_readme_first_ten_minutes_in_its_own_words(page, product):
+    # 1. Log in.
     log_in(page, product)
     expect(page.get_by_text("Sandbox — local AWS emulator, no real resources")).to_be_visible()
 
-    # Create an application; the sandbox prefills the zone, account and main region.
+    # 2. The demo: three regions, none deployed.
+    page.get_by_role("link", name="Demo (sandbox)").click()
+    for code in ("us-east-1", "eu-west-1", "ap-southeast-2"):
+        expect(page.locator(f"#tile-{code} .signal")).to_have_text("Not deployed")
+
+    # 3. Deploy… → review every region's change set → Apply these changes.
+    deploy_and_apply(page, steps_at_least=3)
+    page.screenshot(path=str(SHOTS / "rollout.png"), full_page=True)
+
+    # 4. Healthy tiles and a filled matrix within a poll or two; history ranges.
+    page.goto(product.url + "/applications/demo/")
+    for code in ("us-east-1", "eu-west-1", "ap-southeast-2"):
+        expect(page.locator(f"#tile-{code}")).to_have_attribute("data-health", "healthy",
+                                                                timeout=150_000)
+        expect(page.locator(f"#tile-{code} .signal")).to_have_text("Healthy")
+    expect(page.locator('[data-pair="us-east-1:eu-west-1"] .lag')).to_have_text(
+        re.compile(r"^\d+(\.\d)? (ms|s)$"), timeout=150_000)
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    page.get_by_role("link", name="7 days").click()
+    expect(page.get_by_text("7 days", exact=True)).to_be_visible()
+
+    # 5. Rehearse an outage: one tile unhealthy with a banner, the others healthy; restore.
+    page.goto(product.url + "/applications/demo/regions/eu-west-1/")
+    page.get_by_role("button", name="Simulate outage").click()
+    expect(page.get_by_text("Simulating: outage.")).to_be_visible()
+    page.goto(product.url + "/applications/demo/")
+    expect(page.locator("#tile-eu-west-1")).to_have_attribute("data-health", "unhealthy",
+                                                             timeout=150_000)
+    expect(page.locator(".banner-signal")).to_contain_text("1 of 3 regions unhealthy")
+    expect(page.locator("#tile-us-east-1")).to_have_attribute("data-health", "healthy")
+    page.screenshot(path=str(SHOTS / "dashboard-outage.png"), full_page=True)
+    page.goto(product.url + "/applications/demo/regions/eu-west-1/")
+    page.get_by_role("button", name="Restore").click()
+    page.goto(product.url + "/applications/demo/")
+    expect(page.locator("#tile-eu-west-1")).to_have_attribute("data-health", "healthy",
+                                                             timeout=150_000)
+
+    # 6. Add a region and deploy again: the main stack adds one replica, then the new stack.
+    page.get_by_role("link", name="Add region").click()
+    page.fill("#id_code", "eu-central-1")
+    page.get_by_role("button", name="Add region").click()
+    expect(page.get_by_text("eu-central-1 added to demo as a replica")).to_be_visible()
+    deploy_and_apply(page, steps_at_least=2)
+    page.goto(product.url + "/audit/?application=demo")
+    expect(page.locator("tbody td", has_text="rollout.plan").first).to_be_visible()
+    expect(page.locator("tbody td", has_text="region.add").first).to_be_visible()
+
+
+def test_a_new_application_gets_sandbox_defaults_and_field_errors_on_blur(page, product):
+    log_in(page, product)
     page.get_by_role("link", name="New application").click()
     page.fill("#id_slug", "shop")
     page.fill("#id_name", "Shop")
@@ -42,36 +105,3 @@ def test_an_operator_adds_a_region_deploys_watches_and_rehearses_an_outage(page,
     page.fill("#id_code", "eu-west-1")
     page.get_by_role("button", name="Add region").click()
     expect(page.get_by_text("eu-west-1 added to shop as a replica")).to_be_visible()
-
-    # One click deploys every region; the rollout page follows it live to the end.
-    page.get_by_role("button", name="Deploy").click()
-    expect(page).to_have_url(re.compile(r"/rollouts/\d+/"))
-    expect(page.locator("#rollout-status > p > [data-status]")).to_have_attribute(
-        "data-status", "succeeded", timeout=240_000
-    )
-    page.screenshot(path=str(SHOTS / "rollout.png"), full_page=True)
-
-    # The dashboard: both regions healthy once the emitter and the poller have run.
-    page.goto(product.url + "/applications/shop/")
-    for code in ("us-east-1", "eu-west-1"):
-        expect(page.locator(f"#tile-{code}")).to_have_attribute("data-health", "healthy",
-                                                                timeout=150_000)
-    expect(page.locator('[data-pair="us-east-1:eu-west-1"] .lag')).to_contain_text(
-        "ms", timeout=150_000)
-    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
-
-    # Rehearse an outage from the region page; the live tile turns unhealthy, then recovers.
-    page.goto(product.url + "/applications/shop/regions/eu-west-1/")
-    page.get_by_role("button", name="Simulate outage").click()
-    expect(page.get_by_text("Simulating: outage.")).to_be_visible()
-    page.goto(product.url + "/applications/shop/")
-    expect(page.locator("#tile-eu-west-1")).to_have_attribute("data-health", "unhealthy",
-                                                             timeout=150_000)
-    expect(page.locator("#tile-us-east-1")).to_have_attribute("data-health", "healthy")
-    page.screenshot(path=str(SHOTS / "dashboard-outage.png"), full_page=True)
-
-    page.goto(product.url + "/applications/shop/regions/eu-west-1/")
-    page.get_by_role("button", name="Restore").click()
-    page.goto(product.url + "/applications/shop/")
-    expect(page.locator("#tile-eu-west-1")).to_have_attribute("data-health", "healthy",
-                                                             timeout=150_000)

@@ -177,3 +177,17 @@ def test_the_dashboard_section_renders_from_dashboard_context_alone(orders):
     assert "Last rollout" not in tile(html, "us-east-1")
     assert 'id="region-tiles"' in html and 'id="replication-matrix"' in html
 
+
+
+def test_a_share_of_checkers_that_disagrees_with_the_status_says_the_view_changed(
+        client, viewer, orders):
+    application, regions = orders
+    # Unhealthy at some point in the minute, yet 63 % of checkers healthy on average.
+    publish_health(regions["eu-west-1"].health_check_id, minute(-2), healthy=False,
+                   percentage=63)
+    pollers.poll_cycle()
+    client.force_login(viewer)
+    html = tile(tiles(client), "eu-west-1")
+    assert "Unhealthy" in html
+    assert "The checkers' view changed during that minute (63% healthy on average)" in html
+    assert "63% of checkers saw it healthy" not in html
