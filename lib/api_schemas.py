@@ -16,7 +16,10 @@ class ErrorOut(Schema):
     )
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+# Every operation may answer these: a bad request, no or a bad login, a role too small, an
+# unknown object, a conflict with the current state, a body over the limit, too many bad tokens.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          413: ErrorOut, 429: ErrorOut}
 
 
 def model_field(model, name: str, mode: str = "optional"):
