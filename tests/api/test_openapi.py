@@ -108,6 +108,38 @@ def test_the_schema_documents_the_error_shape_on_every_operation(reader):
             assert ref == "#/components/schemas/ErrorOut", f"{method} {path} {status}"
 
 
+def test_every_operation_documents_every_error_answer_in_the_error_shape(reader):
+    schema = openapi(reader)
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            for status in ("400", "401", "403", "404", "409", "413", "429"):
+                content = op["responses"][status]["content"]["application/json"]["schema"]
+                assert content["$ref"].rsplit("/", 1)[1] in ("ErrorOut", "ConflictOut"), (
+                    f"{method} {path} {status}")
+
+
+def test_the_request_schemas_state_the_rules_the_validators_enforce(reader):
+    create = openapi(reader)["components"]["schemas"]["ApplicationIn"]["properties"]
+    assert create["slug"]["pattern"] == "^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$"
+    assert create["account_id"]["pattern"] == "^[0-9]{12}$"
+    assert create["hosted_zone_id"]["pattern"] == "^Z[A-Z0-9]{1,31}$"
+    assert create["table_name"]["minLength"] == 3
+    assert create["name"]["minLength"] == 1
+    assert "us-east-1" in create["main_region"]["enum"]
+    assert (create["failure_threshold"]["minimum"], create["failure_threshold"]["maximum"]) == (
+        1, 10)
+    assert re.fullmatch(create["role_arn"]["pattern"], "")
+    assert re.fullmatch(create["role_arn"]["pattern"], "arn:aws:iam::123456789012:role/Deploy")
+    assert re.fullmatch(create["domain_name"]["pattern"], "api.example.com")
+    assert not re.fullmatch(create["domain_name"]["pattern"], "localhost")
+
+
+def test_the_sandbox_schema_shows_the_sandbox_zone_ids(reader, settings):
+    settings.SANDBOX = True
+    create = openapi(reader)["components"]["schemas"]["ApplicationIn"]["properties"]
+    assert create["hosted_zone_id"]["pattern"] == "^[A-Z0-9]{1,32}$"
+
+
 def test_the_schema_documents_both_answers_of_deleting_a_region(reader):
     op = openapi(reader)["paths"]["/api/v1/applications/{slug}/regions/{code}"]["delete"]
     assert "being removed" in op["responses"]["200"]["description"]
