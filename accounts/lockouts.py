@@ -13,6 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import render
+from django.utils import timezone
 
 from .audit import Actor, record
 
@@ -72,14 +73,12 @@ def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
                   "failures": settings.AXES_FAILURE_LIMIT, "minutes": cooloff_minutes()})
 
 
-def locked(username: str = "", address: str = "") -> list[AccessAttempt]:
-    """Attempt records that keep a name or an address locked."""
-    attempts = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
-    if username:
-        attempts = attempts.filter(username=username)
-    if address:
-        attempts = attempts.filter(ip_address=address)
-    return list(attempts.order_by("-attempt_time"))
+def locked_now(limit: int = 10) -> list[AccessAttempt]:
+    """The newest attempt records that keep a user name or an address locked at this moment."""
+    return list(AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    ).order_by("-attempt_time")[:limit])
 
 
 def unlock(actor: Actor, *, username: str = "", address: str = "") -> int:

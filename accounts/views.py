@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import roles, tokens
+from . import lockouts, roles, tokens
 from .audit import Actor, record
 from .forms import AuditFilterForm, TokenForm
 from .models import ApiToken
@@ -21,9 +21,10 @@ def audit_list(request):
     page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    locked = lockouts.locked_now() if roles.can_administer(request.user) else []
     return render(
         request, "accounts/audit_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query.urlencode(), "locked": locked},
     )
 
 

@@ -133,3 +133,21 @@ def test_an_admin_sees_lockouts_and_unlocks_them_in_the_admin(viewer, admin_user
     [entry] = AuditEntry.objects.filter(action="login.unlock")
     assert (entry.source, entry.actor_name) == ("admin", "ada")
     assert log_in(Client(), "vera", PASSWORD).status_code == 302
+
+
+def test_the_audit_page_tells_admins_who_is_locked_out_now(viewer, admin_user, operator):
+    fail(Client(), "vera", 12)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/audit/").content.decode()
+    assert "Locked out now:" in page and "vera from 198.51.100.7" in page
+    client.force_login(operator)
+    assert "Locked out now:" not in client.get("/audit/").content.decode()
+
+
+def test_an_expired_lockout_is_not_shown_as_current(viewer, admin_user):
+    fail(Client(), "vera", 12)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    client = Client()
+    client.force_login(admin_user)
+    assert "Locked out now:" not in client.get("/audit/").content.decode()
