@@ -1,9 +1,11 @@
 """The audit trail: who changed what, written in the same transaction as the change, and the
 one filter the audit page and the API both use."""
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
@@ -18,9 +20,11 @@ class Actor:
 
     @property
     def name(self) -> str:
-        if self.user is not None and getattr(self.user, "is_authenticated", False):
+        if self.user is None:
+            return "system"
+        if getattr(self.user, "is_authenticated", False):
             return self.user.get_username()
-        return "system"
+        return "anonymous"
 
     @classmethod
     def from_request(cls, request, source: str = AuditSource.WEB) -> "Actor":
@@ -28,8 +32,15 @@ class Actor:
 
 
 def client_ip(request) -> str | None:
-    addr = request.META.get("REMOTE_ADDR") or None
-    return addr
+    """The client's address: the one the trusted proxy saw (the last X-Forwarded-For entry,
+    which the proxy appends itself) when TRUST_PROXY_HEADERS is on, else the peer's."""
+    if settings.TRUST_PROXY_HEADERS:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass  # absent or not an address: the peer is all we know
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(

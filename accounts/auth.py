@@ -9,11 +9,12 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from . import roles
+from . import roles, throttle
+from .audit import client_ip
 from .models import ApiToken
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -27,6 +28,15 @@ class CsrfFailed(AuthorizationError):
             message="CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken "
             "header, or use a bearer token."
         )
+
+
+class TooManyFailures(HttpError):
+    """429: this address sent too many bad tokens; `retry_after` seconds until it may again."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(429, f"Too many failed authentication attempts from this address; "
+                              f"try again in {retry_after} seconds.")
 
 
 def required_role(request: HttpRequest, role: str | None) -> str:
@@ -67,7 +77,8 @@ def user_for_key(key: str):
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer mrd_...`; a wrong, revoked or unknown token is 401 at once."""
+    """`Authorization: Bearer mrd_...`; a wrong, revoked or unknown token is 401 at once, and
+    an address that sends too many of them gets 429 for the rest of the window."""
 
     openapi_bearerFormat = "mrd_ token (manage.py create_api_token)"
 
@@ -79,14 +90,20 @@ class TokenAuth(HttpBearer):
         header = request.headers.get(self.header)
         if not header:
             return None
+        address = client_ip(request)
+        wait = throttle.retry_after(address)
+        if wait:
+            raise TooManyFailures(wait)
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
+            throttle.count_failure(address)
             raise AuthenticationError(message="Use an Authorization: Bearer mrd_... header.")
         return self.authenticate(request, key.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
         user = user_for_key(token)
         if user is None:
+            throttle.count_failure(client_ip(request))
             raise AuthenticationError(message="The token is unknown or revoked.")
         request.user = user
         return authorize(request, user, self.role)

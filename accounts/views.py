@@ -5,10 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import roles
+from . import lockouts, roles, tokens
 from .audit import Actor, record
 from .forms import AuditFilterForm, TokenForm
 from .models import ApiToken
@@ -22,9 +21,10 @@ def audit_list(request):
     page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    locked = lockouts.locked_now() if roles.can_administer(request.user) else []
     return render(
         request, "accounts/audit_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query.urlencode(), "locked": locked},
     )
 
 
@@ -57,9 +57,7 @@ def token_revoke(request, pk):
     token = request.user.api_tokens.filter(pk=pk).first()
     if token is None:
         raise Http404("No such token.")
-    if ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()):
-        record(Actor.from_request(request), "token.revoke", token,
-                        before={"name": token.name, "prefix": token.key_prefix})
+    if tokens.revoke(token, Actor.from_request(request)):
         messages.success(request, f"Token {token.name} revoked.")
     return redirect("accounts:profile")
 

@@ -4,15 +4,20 @@ Every error has one shape, {"errors": {field: [messages]}}, with "__all__" for m
 about the request as a whole; no error ever carries a stack trace."""
 
 import logging
+from functools import wraps
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from accounts.auth import api_auth
+from accounts.auth import TokenAuth, TooManyFailures, api_auth, authorize
+from accounts.roles import VIEWER
+
+from .errors import too_big_message
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +28,26 @@ MESSAGES = {
     "missing": "This field is required.",
     "extra_forbidden": "Unknown field.",
 }
+
+def login_required_for_docs(view):
+    """The schema and its docs page need a login too: a bearer token or a browser session."""
+    bearer = TokenAuth(VIEWER)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            if bearer(request) is None:  # no Authorization header: the session decides
+                if not request.user.is_authenticated:
+                    if request.path.endswith(".json"):
+                        raise AuthenticationError()
+                    return redirect_to_login(request.get_full_path())
+                authorize(request, request.user, VIEWER)
+        except Exception as exc:  # noqa: BLE001 - answered by the handlers below
+            return api.on_exception(request, exc)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
 
 api = NinjaAPI(
     title="Meridian API",
@@ -39,6 +64,7 @@ api = NinjaAPI(
     # Swagger UI from ninja's bundled static files; no call to the online spec validator.
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
     auth=api_auth(),
+    docs_decorator=login_required_for_docs,
 )
 api.add_router("/v1/", "regions.api.router")
 api.add_router("/v1/", "accounts.api.router")
@@ -101,7 +127,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     response = error_response(request, {NON_FIELD_ERRORS: [message]}, exc.status_code)
     if exc.status_code == 401:
         response["WWW-Authenticate"] = 'Bearer realm="meridian"'
+    if isinstance(exc, TooManyFailures):
+        response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, {NON_FIELD_ERRORS: [too_big_message()]}, 413)
 
 
 @api.exception_handler(Http404)

@@ -1,8 +1,10 @@
 """Settings for Meridian, read from the environment with defaults that suit a laptop."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import envbool, envfloat, envint, envlist, envstr
@@ -16,7 +18,10 @@ SANDBOX = envbool("SANDBOX", False)
 SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. Export one, or run `make run` once in "
+            "this checkout: it keeps one in var/secret_key, which manage.py then reads."
+        )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -31,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "axes",
     "accounts",
     "regions",
     "watch",
@@ -41,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,6 +58,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Every page needs a login unless its view says otherwise (healthz, login, the API).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "controlplane.urls"
@@ -105,6 +114,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
+# The lockout check runs before the password check, so a locked account cannot be guessed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: a user name, or a client address, is locked after this many failed logins
+# in a row, for the cool-off period (manage.py unlock lifts it earlier).
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 12)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
+# Lockouts are shown and lifted (audited) through accounts' own admin pages.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# Successful logins are not kept (the audit trail records changes, not visits).
+AXES_DISABLE_ACCESS_LOG = True
+# Failed bearer tokens: an address that sends this many unknown or revoked tokens within the
+# window gets 429 until the window ends (counted in the shared cache).
+API_AUTH_FAILURE_LIMIT = envint("API_AUTH_FAILURE_LIMIT", 30)
+API_AUTH_FAILURE_WINDOW = envint("API_AUTH_FAILURE_WINDOW", 300)
 # The first admin that `make run` (manage.py ensure_admin) creates; no password: one is generated.
 MERIDIAN_ADMIN_USER = envstr("MERIDIAN_ADMIN_USER", "admin")
 MERIDIAN_ADMIN_PASSWORD = envstr("MERIDIAN_ADMIN_PASSWORD")
@@ -131,9 +162,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Security: safe defaults when DEBUG is off; a TLS-terminating proxy sets X-Forwarded-Proto.
+# Security: safe defaults when DEBUG is off.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a proxy that sets them: otherwise any client could claim HTTPS or an address.
+TRUST_PROXY_HEADERS = envbool("TRUST_PROXY_HEADERS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEADERS else None
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -142,6 +175,23 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A request body over this many bytes answers 413 (the API's error shape under /api).
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2621440)
+# Scripts, styles and images only from the project itself: no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
@@ -152,6 +202,7 @@ LOGGING = {
     "loggers": {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from front import views as front_views
 
+handler400 = "controlplane.errors.bad_request"
+
 urlpatterns = [
     path("healthz", front_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,10 @@
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
+
 from .models import Deployment, DeploymentEvent, Rollout
+
+# Read-only: rollouts change through the deployer (audited), and their logs never change.
 
 
 class DeploymentInline(admin.TabularInline):
@@ -12,29 +16,30 @@ class DeploymentInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Rollout)
-class RolloutAdmin(admin.ModelAdmin):
+class RolloutAdmin(ReadOnlyAdmin):
     list_display = ("id", "application", "kind", "status", "requested_by", "created_at",
                     "finished_at")
     list_filter = ("status", "kind")
     search_fields = ("application__slug",)
-    readonly_fields = ("created_at", "started_at", "applied_at", "finished_at", "heartbeat_at",
-                       "task_id", "synth_key")
     inlines = [DeploymentInline]
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(ReadOnlyAdmin):
     list_display = ("id", "rollout", "region", "step", "action", "status", "started_at",
                     "finished_at")
     list_filter = ("status", "action")
-    readonly_fields = ("template", "changes", "outputs", "heartbeat_at", "executed_at",
-                       "baseline_event_id", "task_id")
 
 
 @admin.register(DeploymentEvent)
-class DeploymentEventAdmin(admin.ModelAdmin):
+class DeploymentEventAdmin(ReadOnlyAdmin):
     list_display = ("deployment", "seq", "created_at", "source", "level", "resource", "status")
     list_filter = ("source", "level")
-    readonly_fields = [f.name for f in DeploymentEvent._meta.fields]

@@ -96,7 +96,8 @@ class EventsOut(Schema):
 
 
 class EventsQuery(Schema):
-    after: int = Field(0, ge=0, description="The `after` of the previous answer (event id).")
+    after: int = Field(0, ge=0, le=2**63 - 1,
+                       description="The `after` of the previous answer (event id).")
 
 
 def _actor(request) -> Actor:

@@ -3,6 +3,7 @@ models, so a field is described once (on the model) and the API documents it fro
 
 from datetime import datetime
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from ninja import Field, Schema
 from pydantic import ConfigDict, create_model, field_validator
@@ -16,24 +17,49 @@ class ErrorOut(Schema):
     )
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+# Every operation may answer these: a bad request, no or a bad login, a role too small, an
+# unknown object, a conflict with the current state, a body over the limit, too many bad tokens.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          413: ErrorOut, 429: ErrorOut}
+
+
+def field_rules(field) -> dict:
+    """The JSON Schema keywords for what a model field and its validators enforce: lengths,
+    choices, bounds, and the `json_schema` a validator carries (patterns, enums)."""
+    rules: dict = {}
+    if getattr(field, "max_length", None):
+        rules["maxLength"] = field.max_length
+    if isinstance(field, models.CharField) and not field.blank:
+        rules["minLength"] = 1
+    if field.choices:
+        rules["enum"] = [value for value, _label in field.flatchoices]
+    for validator in field.validators:
+        if isinstance(validator, MinValueValidator):
+            rules["minimum"] = max(rules.get("minimum", validator.limit_value),
+                                   validator.limit_value)
+        elif isinstance(validator, MaxValueValidator):
+            rules["maximum"] = min(rules.get("maximum", validator.limit_value),
+                                   validator.limit_value)
+        extra = getattr(validator, "json_schema", None)
+        rules.update(extra() if callable(extra) else extra or {})
+    if "enum" in rules:
+        # An enum says it all; a length, a pattern or a bound beside it only hides the choices.
+        rules = {key: value for key, value in rules.items()
+                 if key not in ("minLength", "maxLength", "pattern", "minimum", "maximum")}
+    return rules
 
 
 def model_field(model, name: str, mode: str = "optional"):
-    """A schema field documented from the model field: help text, length limit and choices.
+    """A schema field documented from the model field: help text and the rules of
+    `field_rules`.
 
     mode is "required", "optional" (the model default applies) or "patch" (left unchanged).
-    Lengths and choices are documented, not enforced here: the model's full_clean enforces
-    them, with the same messages as the web UI."""
+    The rules are documented, not enforced here: the model's full_clean enforces them, with
+    the same messages as the web UI."""
     field = model._meta.get_field(name)
-    extra: dict = {}
-    if getattr(field, "max_length", None):
-        extra["maxLength"] = field.max_length
-    if field.choices:
-        extra["enum"] = [value for value, _label in field.flatchoices]
 
     def document(schema: dict) -> None:
-        schema.update(extra)
+        schema.update(field_rules(field))
         if mode == "patch":
             schema.pop("default", None)
 

@@ -1,4 +1,8 @@
-"""Validators shared by the models, the forms, the API and the command line."""
+"""Validators shared by the models, the forms, the API and the command line.
+
+Each one carries `json_schema`: the same rule as JSON Schema keywords, which the API's schema
+shows (a dict, or a function giving one when the rule depends on settings). Patterns must match
+the whole value (fullmatch), so a trailing newline never slips through `$`."""
 
 import re
 from functools import lru_cache
@@ -23,6 +27,10 @@ def known_regions() -> frozenset[str]:
     return frozenset(set.intersection(*sets))
 
 
+def _region_schema() -> dict:
+    return {"enum": sorted(known_regions())}
+
+
 def region_choices() -> list[tuple[str, str]]:
     return [(code, code) for code in sorted(known_regions())]
 
@@ -38,7 +46,13 @@ def validate_region_code(value) -> None:
         )
 
 
+validate_region_code.json_schema = _region_schema
+
+
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 
 
 def validate_domain_name(value) -> None:
@@ -55,12 +69,16 @@ def validate_domain_name(value) -> None:
             code="invalid",
         )
     for label in labels:
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             raise ValidationError(
                 "Each label of a domain name has 1 to 63 letters, digits or hyphens and does "
                 "not start or end with a hyphen.",
                 code="invalid_label",
             )
+
+
+validate_domain_name.json_schema = {
+    "pattern": rf"^(?:{_DOMAIN_LABEL}\.)+{_DOMAIN_LABEL}\.?$", "maxLength": 253}
 
 
 _ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
@@ -70,7 +88,7 @@ _SANDBOX_ZONE = re.compile(r"^[A-Z0-9]{1,32}$")
 
 def validate_hosted_zone_id(value) -> None:
     pattern = _SANDBOX_ZONE if settings.SANDBOX else _ZONE
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ValidationError(
             "A Route 53 hosted zone id is Z followed by upper-case letters and digits, "
             "such as Z0123456789ABCDEFGHIJ.",
@@ -78,24 +96,37 @@ def validate_hosted_zone_id(value) -> None:
         )
 
 
+def _hosted_zone_schema() -> dict:
+    return {"pattern": (_SANDBOX_ZONE if settings.SANDBOX else _ZONE).pattern}
+
+
+validate_hosted_zone_id.json_schema = _hosted_zone_schema
+
+
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 
 
 def validate_account_id(value) -> None:
-    if not isinstance(value, str) or not _ACCOUNT.match(value):
+    if not isinstance(value, str) or not _ACCOUNT.fullmatch(value):
         raise ValidationError("An AWS account id is exactly 12 digits.", code="invalid")
+
+
+validate_account_id.json_schema = {"pattern": _ACCOUNT.pattern}
 
 
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 def validate_table_name(value) -> None:
-    if not isinstance(value, str) or not _TABLE.match(value):
+    if not isinstance(value, str) or not _TABLE.fullmatch(value):
         raise ValidationError(
             "A DynamoDB table name has 3 to 255 characters: letters, digits, underscore, "
             "hyphen and dot.",
             code="invalid",
         )
+
+
+validate_table_name.json_schema = {"pattern": _TABLE.pattern, "minLength": 3}
 
 
 _ROLE_ARN = re.compile(
@@ -106,18 +137,22 @@ _ROLE_ARN = re.compile(
 def validate_role_arn(value) -> None:
     if value in ("", None):
         return
-    if not isinstance(value, str) or len(value) > 2048 or not _ROLE_ARN.match(value):
+    if not isinstance(value, str) or len(value) > 2048 or not _ROLE_ARN.fullmatch(value):
         raise ValidationError(
             "An IAM role ARN looks like arn:aws:iam::123456789012:role/MeridianDeploy.",
             code="invalid",
         )
 
 
+# Empty means "no role": the pattern allows it.
+validate_role_arn.json_schema = {"pattern": "^(?:" + _ROLE_ARN.pattern[1:-1] + ")?$"}
+
+
 _SLUG = re.compile(r"^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 
 
 def validate_slug(value) -> None:
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
         raise ValidationError(
             "A slug has 1 to 50 lower-case letters, digits or hyphens, starts with a letter "
             "and does not end with a hyphen.",
@@ -125,12 +160,18 @@ def validate_slug(value) -> None:
         )
 
 
+validate_slug.json_schema = {"pattern": _SLUG.pattern, "minLength": 1}
+
+
 _STAGE = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 
 
 def validate_stage(value) -> None:
-    if not isinstance(value, str) or not _STAGE.match(value):
+    if not isinstance(value, str) or not _STAGE.fullmatch(value):
         raise ValidationError(
             "An API Gateway stage name has 1 to 128 letters, digits or underscores.",
             code="invalid",
         )
+
+
+validate_stage.json_schema = {"pattern": _STAGE.pattern, "minLength": 1}

@@ -96,3 +96,28 @@ def test_the_dockerfile_runs_what_the_compose_file_expects():
     text = (ROOT / "Dockerfile").read_text()
     assert "collectstatic" in text and "gunicorn" in text
     assert re.search(r"^FROM python:3\.1[2-9]", text, flags=re.M)
+
+
+def test_gunicorn_is_reached_only_through_the_proxy(compose):
+    services = compose["services"]
+    assert "ports" not in services["web"]
+    assert services["web"]["expose"] == ["8000"]
+    proxy = services["proxy"]
+    assert {"80:80", "443:443"} <= set(proxy["ports"])
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    published = [name for name, service in services.items() if service.get("ports")]
+    assert published == ["proxy"]
+
+
+def test_the_web_service_trusts_proxy_headers_and_nothing_else_does_by_default(compose):
+    assert compose["x-app"]["environment"]["TRUST_PROXY_HEADERS"] == "true"
+    assert re.search(r"^TRUST_PROXY_HEADERS=false$", (ROOT / ".env.example").read_text(), re.M)
+
+
+def test_the_proxy_serves_tls_and_buffers_for_gunicorn():
+    text = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "{$MERIDIAN_DOMAIN:localhost} {" in text
+    assert "reverse_proxy {$MERIDIAN_UPSTREAM:web:8000}" in text
+    for directive in ("request_buffers", "response_buffers", "read_header", "max_size"):
+        assert directive in text, directive

@@ -98,3 +98,33 @@ def test_the_sandbox_accepts_the_local_emulators_zone_ids_and_production_does_no
     validators.validate_hosted_zone_id("0FQLKCO6WPH53ASTSN0IKT")
     with pytest.raises(ValidationError):
         validators.validate_hosted_zone_id("0fq-lower")
+
+
+PATTERNED = [validators.validate_domain_name, validators.validate_hosted_zone_id,
+             validators.validate_account_id, validators.validate_table_name,
+             validators.validate_role_arn, validators.validate_slug, validators.validate_stage]
+GOOD = {
+    "validate_domain_name": "api.example.com", "validate_hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+    "validate_account_id": "123456789012", "validate_table_name": "orders",
+    "validate_role_arn": "arn:aws:iam::123456789012:role/Deploy", "validate_slug": "orders",
+    "validate_stage": "prod",
+}
+
+
+@pytest.mark.parametrize("validator", PATTERNED, ids=lambda v: v.__name__)
+def test_a_trailing_newline_is_refused(validator):
+    with pytest.raises(ValidationError):
+        validator(GOOD[validator.__name__] + "\n")
+
+
+def _pattern(validator) -> str:
+    rules = validator.json_schema
+    return (rules() if callable(rules) else rules)["pattern"]
+
+
+@pytest.mark.parametrize("validator", PATTERNED, ids=lambda v: v.__name__)
+@given(data=st.data())
+def test_what_the_api_schema_pattern_allows_the_validator_accepts(validator, data):
+    value = data.draw(st.from_regex(_pattern(validator), fullmatch=True).filter(
+        lambda v: len(v) <= 253))
+    validator(value)

@@ -7,6 +7,7 @@ from ninja import Router, Schema
 
 from accounts.auth import api_auth
 from accounts.roles import VIEWER
+from lib.api_schemas import ERRORS
 from regions.models import Application
 
 from . import summary
@@ -52,7 +53,8 @@ class StatusOut(Schema):
     stale_sources: list[StaleSourceOut]
 
 
-@router.get("/applications/{slug}/status", response=StatusOut, auth=api_auth(VIEWER))
+@router.get("/applications/{slug}/status", response={200: StatusOut, **ERRORS},
+            auth=api_auth(VIEWER))
 def application_status(request, slug: str):
     """Latest health of each region and latest replication lag of each pair (null: no data)."""
     application = get_object_or_404(Application, slug=slug)

@@ -24,3 +24,13 @@
   document.addEventListener("htmx:afterSwap", function (event) { all(event.target); });
   document.addEventListener("htmx:afterSettle", function () { all(document); });
 }());
+
+// Polls marked data-poll-when-visible skip their turn while the tab is hidden (a trigger filter
+// would need eval, which the Content-Security-Policy forbids).
+document.addEventListener("htmx:confirm", function (event) {
+  var trigger = event.detail.triggeringEvent;
+  if (document.visibilityState !== "visible" && trigger && trigger.type === "hx:poll:trigger" &&
+      event.target.hasAttribute("data-poll-when-visible")) {
+    event.preventDefault();
+  }
+});

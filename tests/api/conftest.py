@@ -29,8 +29,8 @@ class Api:
         elif user is not None and mode in ("session", "session-no-csrf"):
             self.client.force_login(user)
             if mode == "session":
-                # The docs page renders the CSRF token, as a browser would receive it.
-                self.client.get("/api/docs")
+                # Any page renders the CSRF token, as a browser would receive it.
+                self.client.get("/profile/")
                 self.csrf = self.client.cookies["csrftoken"].value
 
     def call(self, method: str, url: str, body=None, *, raw: bytes | None = None,

@@ -75,6 +75,7 @@ def test_it_pages_with_limit_and_offset(api_as, trail):
     ("limit=501", "limit"),
     ("limit=ten", "limit"),
     ("offset=-1", "offset"),
+    ("offset=9223372036854775808", "offset"),
 ])
 def test_it_refuses_bad_filters_with_400_on_the_field(api_as, trail, query, field):
     response = api_as("viewer").get(f"{AUDIT}?{query}")

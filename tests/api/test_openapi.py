@@ -2,18 +2,60 @@
 
 import re
 
+import pytest
 from django.test import Client
 from openapi_spec_validator import validate
 
+from accounts.models import ApiToken
 
-def openapi() -> dict:
-    response = Client().get("/api/openapi.json")
+
+@pytest.fixture
+def reader(viewer):
+    client = Client()
+    client.force_login(viewer)
+    return client
+
+
+def openapi(client: Client) -> dict:
+    response = client.get("/api/openapi.json")
     assert response.status_code == 200
     return response.json()
 
 
-def test_the_schema_validates_as_openapi_3(db):
-    schema = openapi()
+def test_the_schema_answers_anonymous_callers_401_in_the_error_shape(db):
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="meridian"'
+    assert list(response.json()["errors"]) == ["__all__"]
+
+
+def test_the_docs_page_sends_anonymous_visitors_to_the_login_page(db):
+    response = Client().get("/api/docs")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/api/docs"
+
+
+def test_the_schema_answers_a_bearer_token(viewer):
+    _token, key = ApiToken.issue(viewer, "schema")
+    response = Client().get("/api/openapi.json", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Meridian API"
+
+
+def test_the_schema_refuses_an_unknown_token(db):
+    response = Client().get("/api/openapi.json", headers={"Authorization": "Bearer mrd_nope"})
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"__all__": ["The token is unknown or revoked."]}}
+
+
+def test_the_schema_refuses_a_user_without_a_role(nobody):
+    client = Client()
+    client.force_login(nobody)
+    assert client.get("/api/openapi.json").status_code == 403
+
+
+def test_the_schema_validates_as_openapi_3(reader):
+    schema = openapi(reader)
     assert schema["openapi"].startswith("3.")
     validate(schema)
     assert schema["info"]["title"] == "Meridian API"
@@ -39,14 +81,14 @@ def inventory_operations(schema: dict):
         yield path, method, schema["paths"][path][method]
 
 
-def test_the_schema_lists_every_endpoint_of_the_inventory(db):
-    paths = openapi()["paths"]
+def test_the_schema_lists_every_endpoint_of_the_inventory(reader):
+    paths = openapi(reader)["paths"]
     methods = {(path, method) for path, ops in paths.items() for method in ops}
     assert INVENTORY <= methods
 
 
-def test_the_schema_documents_bearer_auth_on_every_operation(db):
-    schema = openapi()
+def test_the_schema_documents_bearer_auth_on_every_operation(reader):
+    schema = openapi(reader)
     schemes = schema["components"]["securitySchemes"]
     bearer = [name for name, s in schemes.items()
               if s["type"] == "http" and s["scheme"] == "bearer"]
@@ -55,8 +97,8 @@ def test_the_schema_documents_bearer_auth_on_every_operation(db):
         assert {bearer[0]: []} in op["security"], f"{method} {path}"
 
 
-def test_the_schema_documents_the_error_shape_on_every_operation(db):
-    schema = openapi()
+def test_the_schema_documents_the_error_shape_on_every_operation(reader):
+    schema = openapi(reader)
     error = schema["components"]["schemas"]["ErrorOut"]
     assert error["properties"]["errors"]["type"] == "object"
     assert error["properties"]["errors"]["additionalProperties"]["type"] == "array"
@@ -66,8 +108,40 @@ def test_the_schema_documents_the_error_shape_on_every_operation(db):
             assert ref == "#/components/schemas/ErrorOut", f"{method} {path} {status}"
 
 
-def test_the_schema_documents_both_answers_of_deleting_a_region(db):
-    op = openapi()["paths"]["/api/v1/applications/{slug}/regions/{code}"]["delete"]
+def test_every_operation_documents_every_error_answer_in_the_error_shape(reader):
+    schema = openapi(reader)
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            for status in ("400", "401", "403", "404", "409", "413", "429"):
+                content = op["responses"][status]["content"]["application/json"]["schema"]
+                assert content["$ref"].rsplit("/", 1)[1] in ("ErrorOut", "ConflictOut"), (
+                    f"{method} {path} {status}")
+
+
+def test_the_request_schemas_state_the_rules_the_validators_enforce(reader):
+    create = openapi(reader)["components"]["schemas"]["ApplicationIn"]["properties"]
+    assert create["slug"]["pattern"] == "^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$"
+    assert create["account_id"]["pattern"] == "^[0-9]{12}$"
+    assert create["hosted_zone_id"]["pattern"] == "^Z[A-Z0-9]{1,31}$"
+    assert create["table_name"]["minLength"] == 3
+    assert create["name"]["minLength"] == 1
+    assert "us-east-1" in create["main_region"]["enum"]
+    assert (create["failure_threshold"]["minimum"], create["failure_threshold"]["maximum"]) == (
+        1, 10)
+    assert re.fullmatch(create["role_arn"]["pattern"], "")
+    assert re.fullmatch(create["role_arn"]["pattern"], "arn:aws:iam::123456789012:role/Deploy")
+    assert re.fullmatch(create["domain_name"]["pattern"], "api.example.com")
+    assert not re.fullmatch(create["domain_name"]["pattern"], "localhost")
+
+
+def test_the_sandbox_schema_shows_the_sandbox_zone_ids(reader, settings):
+    settings.SANDBOX = True
+    create = openapi(reader)["components"]["schemas"]["ApplicationIn"]["properties"]
+    assert create["hosted_zone_id"]["pattern"] == "^[A-Z0-9]{1,32}$"
+
+
+def test_the_schema_documents_both_answers_of_deleting_a_region(reader):
+    op = openapi(reader)["paths"]["/api/v1/applications/{slug}/regions/{code}"]["delete"]
     assert "being removed" in op["responses"]["200"]["description"]
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/RegionOut")
@@ -75,8 +149,8 @@ def test_the_schema_documents_both_answers_of_deleting_a_region(db):
     assert "content" not in op["responses"]["204"]
 
 
-def test_the_request_schemas_refuse_unknown_fields_and_show_the_model_limits(db):
-    schemas = openapi()["components"]["schemas"]
+def test_the_request_schemas_refuse_unknown_fields_and_show_the_model_limits(reader):
+    schemas = openapi(reader)["components"]["schemas"]
     for name in ("ApplicationIn", "ApplicationPatch", "RegionIn"):
         assert schemas[name]["additionalProperties"] is False
     create = schemas["ApplicationIn"]
@@ -89,8 +163,8 @@ def test_the_request_schemas_refuse_unknown_fields_and_show_the_model_limits(db)
     assert "required" not in schemas["ApplicationPatch"]
 
 
-def test_the_docs_page_loads_nothing_from_outside_the_project(db):
-    client = Client()
+def test_the_docs_page_loads_nothing_from_outside_the_project(reader):
+    client = reader
     response = client.get("/api/docs")
     assert response.status_code == 200
     html = response.content.decode()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from deployer.models import Deployment, Rollout, Status
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def overflowing(page) -> list[str]:
 
 
 def test_a_long_error_wraps_inside_its_card_on_the_rollout_page(live_server, admin_user,
-                                                                  failed_rollout):
+                                                                  failed_rollout, chromium):
     client = Client()
     client.force_login(admin_user)
     session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -50,7 +50,7 @@ def test_a_long_error_wraps_inside_its_card_on_the_rollout_page(live_server, adm
 
     # Started after the database work: Playwright's sync API runs an event loop in this thread.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 900, "height": 900})
         context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": session,
                               "url": live_server.url}])
