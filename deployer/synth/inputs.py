@@ -32,7 +32,7 @@ PASSED_ENV = (
     "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TMP", "TEMP", "SYSTEMROOT",
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
 )
-PASSED_ENV_PREFIXES = ("LC_", "NPM_CONFIG_", "npm_config_", "NODE_")
+PASSED_ENV_PREFIXES = ("LC_", "NPM_CONFIG_", "npm_config_", "NODE_", "TS_NODE_")
 SKIPPED_DIRS = {"cdk.out", "node_modules", ".git", "__pycache__", ".venv", ".mypy_cache"}
 HASH_FILE_CAP = 1 << 20
 HASH_TOTAL_CAP = 32 << 20
@@ -109,15 +109,21 @@ def app_inputs(
     }
 
 
-def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
-    """The environment of one app run: the contract's variables, the pinned Node first."""
+def _base_env(prefixes: tuple[str, ...] = PASSED_ENV_PREFIXES) -> dict[str, str]:
+    """The variables every child process may see, with the pinned Node first on PATH."""
     env = {
         name: value
         for name, value in os.environ.items()
-        if name in PASSED_ENV or name.startswith(PASSED_ENV_PREFIXES)
+        if name in PASSED_ENV or name.startswith(prefixes)
     }
     path = [str(node_bin_dir()), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join([*path, os.environ.get("PATH", os.defpath)])
+    return env
+
+
+def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
+    """The environment of one app run: the contract's variables, the pinned Node first."""
+    env = _base_env()
     context = {**inputs, "region": region}
     env.update(
         CDK_OUTDIR=str(outdir),

@@ -1,4 +1,5 @@
 import json
+import re
 import shlex
 import shutil
 import sys
@@ -11,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from accounts.audit import Actor
-from deployer.node import node_bin_dir
+from deployer.node import node_bin_dir, node_version
 from deployer.synth import SynthError, synth_application
 from deployer.synth.inputs import app_inputs, hash_files
 from regions.models import Application, RegionState, Source
@@ -226,6 +227,50 @@ def test_an_app_that_fails_is_reported_with_its_last_error_lines(three_regions, 
     assert "exited with code 1" in str(error)
     assert "us-east-1" in str(error)
     assert "hosted zone Z0123456789ABCDEFGHIJ has no record" in str(error)
+
+
+def test_a_failing_app_shows_its_first_error_line_even_below_a_long_stack_trace(
+    three_regions, apps
+):
+    use_app(three_regions, apps, "long_failure.py", "--node")
+    with pytest.raises(SynthError) as caught:
+        synth_application(three_regions)
+    message = str(caught.value)
+    assert caught.value.kind == "app_failed"
+    assert message.startswith(
+        "The CDK app of orders exited with code 1 while synthesizing region us-east-1. "
+        "First error:\n  Error: Stack name must match the regular expression"
+    )
+    assert "Last lines:\n" in message
+    assert message.endswith("at Frame19 (/app/node_modules/aws-cdk-lib/core/lib/f19.js:1:1)")
+
+
+def test_a_failing_python_app_shows_the_last_line_of_its_traceback(three_regions, apps):
+    use_app(three_regions, apps, "long_failure.py", "--python")
+    with pytest.raises(SynthError) as caught:
+        synth_application(three_regions)
+    message = str(caught.value)
+    assert "First error:\n  KeyError: 'HOSTED_ZONE_ID'\nLast lines:" in message
+    assert message.endswith("cleaning up temporary file 19")
+
+
+def test_node_npm_and_npx_of_the_pinned_node_run_from_the_apps_path(three_regions, apps):
+    use_app(three_regions, apps, "tools.py")
+    result = synth_application(three_regions)
+
+    tools = result.stacks["us-east-1"].template["Metadata"]["Tools"]
+    assert tools["node"] == {"code": 0, "out": f"v{node_version()}", "err": ""}
+    for tool in ("npm", "npx"):
+        assert tools[tool]["code"] == 0, tools[tool]["err"]
+        assert re.fullmatch(r"\d+\.\d+\.\d+", tools[tool]["out"]), tools[tool]
+
+
+def test_ts_node_settings_reach_the_app(three_regions, apps, monkeypatch):
+    monkeypatch.setenv("TS_NODE_TRANSPILE_ONLY", "true")
+    use_app(three_regions, apps, "all_regions.py")
+    result = synth_application(three_regions)
+    assert result.stacks["us-east-1"].template["Metadata"]["Env"]["TS_NODE_TRANSPILE_ONLY"] == (
+        "true")
 
 
 def test_an_app_that_runs_past_the_timeout_is_stopped_with_its_children(three_regions, apps):
