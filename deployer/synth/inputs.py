@@ -33,6 +33,8 @@ PASSED_ENV = (
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
 )
 PASSED_ENV_PREFIXES = ("LC_", "NPM_CONFIG_", "npm_config_", "NODE_", "TS_NODE_")
+# The asset publisher also needs the Docker client's settings to build container images.
+PUBLISHER_ENV_PREFIXES = ("DOCKER_", "BUILDX_", "CDK_DOCKER")
 SKIPPED_DIRS = {"cdk.out", "node_modules", ".git", "__pycache__", ".venv", ".mypy_cache"}
 HASH_FILE_CAP = 1 << 20
 HASH_TOTAL_CAP = 32 << 20
@@ -118,6 +120,20 @@ def _base_env(prefixes: tuple[str, ...] = PASSED_ENV_PREFIXES) -> dict[str, str]
     }
     path = [str(node_bin_dir()), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join([*path, os.environ.get("PATH", os.defpath)])
+    return env
+
+
+def publisher_env(region: str, credentials: dict[str, str], endpoint_url: str | None
+                  ) -> dict[str, str]:
+    """The environment of the asset publisher: the application's credentials and region only,
+    never the control plane's own AWS settings (profiles, config files)."""
+    env = _base_env(PASSED_ENV_PREFIXES + PUBLISHER_ENV_PREFIXES)
+    env.update(credentials)
+    # No profile or shared file may swap in other credentials than the ones given.
+    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region, AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
     return env
 
 

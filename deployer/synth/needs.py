@@ -62,6 +62,7 @@ class Asset:
     source: str  # a path relative to the asset manifest, or the command that makes the asset
     packaging: str  # files: "file" or "zip"; images: the Dockerfile
     destinations: tuple[Destination, ...]
+    manifest: Path | None = None  # the asset manifest that lists it
 
     def urls(self, region: str) -> list[str]:
         return [d.url(self.kind) for d in self.destinations if d.region == region]
@@ -136,7 +137,7 @@ def read_needs(stack_name: str, region: str, account: str, directory: Path, arti
         versions.append(props.get("requiresBootstrapStackVersion") or 0)
         parameters.append(props.get("bootstrapStackVersionSsmParameter") or "")
     bootstrap = _bootstrap(properties, template, account, region, versions, parameters)
-    by_key = {d.name: (asset, path) for asset, path in _file_sources(manifests, assets)
+    by_key = {d.name: (asset, path) for asset, path in _file_sources(assets)
               for d in asset.destinations}
     if bootstrap and bootstrap.template_url:
         if _published_at(bootstrap.template_url, by_key) is None:
@@ -218,20 +219,17 @@ def _read_assets(where: str, path: Path, account: str, region: str) -> list[Asse
             packaging = (source.get("packaging") or "file") if kind == "file" else (
                 source.get("dockerFile") or "Dockerfile")
             assets.append(Asset(asset_id, kind, entry.get("displayName") or asset_id, origin,
-                                packaging, destinations))
+                                packaging, destinations, path))
     return assets
 
 
-def _file_sources(manifests: list[Path], assets: list[Asset]):
+def _file_sources(assets: list[Asset]):
     """Each file asset with the file it uploads (for templates: a nested stack's)."""
     for asset in assets:
-        if asset.kind != "file" or asset.packaging != "file":
-            continue
-        for manifest in manifests:
-            path = manifest.parent / asset.source
+        if asset.kind == "file" and asset.packaging == "file":
+            path = asset.manifest.parent / asset.source
             if path.is_file():
                 yield asset, path
-                break
 
 
 def _bootstrap(properties: dict, template: dict, account: str, region: str, versions: list,

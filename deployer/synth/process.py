@@ -19,10 +19,10 @@ LINE_TAIL = 12
 # How long output may stay open after the app exited (a child it left behind holds it).
 LINGER = 2.0
 # Lines that start an error report: `Error: …`, `TSError: …`, `error TS2322: …`, `npm error …`,
-# a CDK annotation `[Error at /Stack/Thing] …`.
+# a CDK annotation `[Error at /Stack/Thing] …`, a cdk-assets event `[50%] fail: …`.
 ERROR_LINE = re.compile(
     r"^\s*(?:[\w.$]*(?:Error|Exception)\b[^:]*:|\[Error at |npm (?:ERR!|error)\b|panic:|fatal:)"
-    r"|\berror [A-Z]{2,}\d+:"
+    r"|\berror [A-Z]{2,}\d+:|\] fail: "
 )
 TRACEBACK = "Traceback (most recent call last):"
 
