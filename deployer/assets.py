@@ -1,10 +1,11 @@
 """Publishing a stack's assets in one region — its Lambda code, nested stack templates, the
 template itself and container images — to the bucket and repository its asset manifest names,
-with the CDK toolkit's own publisher (`cdk-assets`, deployer/toolkit), as `cdk deploy` does.
+with the CDK toolkit's own publishing library (`@aws-cdk/cdk-assets-lib`, driven by
+deployer/toolkit/publish.js like `cdk-assets publish`), as `cdk deploy` does.
 
-cdk-assets runs under the synth's process runner (deadline, process group, output lines) with
-the application's credentials; it assumes each destination's publishing role itself, skips
-objects that exist already (so a second publish uploads nothing) and uploads the rest."""
+The publisher runs under the synth's process runner (deadline, process group, output lines)
+with the application's credentials; it assumes each destination's publishing role itself,
+skips objects that exist already (so a second publish uploads nothing) and uploads the rest."""
 
 import re
 import subprocess
@@ -22,17 +23,17 @@ from .synth import StackArtifact
 from .synth.inputs import publisher_env
 from .synth.needs import Asset
 from .synth.process import Run, run_all
-from .toolkit import CDK_ASSETS, installed
+from .toolkit import PUBLISHER, installed
 
-# `verbose: [50%] upload: Upload s3://bucket/key` and `… found: Found s3://bucket/key`
+# `[50%] upload: Upload s3://bucket/key` and `[50%] found: Found s3://bucket/key`
 _EVENT = re.compile(r"\] (upload|found): (?:Upload|Found) (\S+)")
 DOCKER_CHECK_TIMEOUT = 20
 
 
 class AssetError(Exception):
     """The assets could not be published. `kind`: input (the assembly or the publisher is not
-    there), docker (container images and no Docker daemon), credentials, app_failed (cdk-assets
-    failed: a missing bucket, a role it could not assume…), timeout, internal."""
+    there), docker (container images and no Docker daemon), credentials, app_failed (the
+    publisher failed: a missing bucket, a role it could not assume…), timeout, internal."""
 
     KINDS = ("input", "docker", "credentials", "app_failed", "timeout", "internal")
 
@@ -70,8 +71,8 @@ def publish(assembly_dir: Path, stack: StackArtifact, region: str, application, 
     if not wanted:
         return Published(stack.stack_name, region, [], [], template_url, [], 0.0)
     if not installed():
-        raise AssetError("input", "The asset publisher (cdk-assets) is not installed: run "
-                         "`make venv` (or `python -m deployer.toolkit`).")
+        raise AssetError("input", "The asset publisher is not installed: run `make venv` (or "
+                         "`python -m deployer.toolkit`).")
     root = Path(assembly_dir).resolve()
     if not all(m.resolve().is_relative_to(root) for m in stack.needs.asset_manifests):
         raise AssetError("input", f"The asset manifests of stack {stack.stack_name} are not in "
@@ -81,15 +82,14 @@ def publish(assembly_dir: Path, stack: StackArtifact, region: str, application, 
     if images:
         _require_docker(stack.stack_name, region, images, env)
 
-    # Only this region's destinations, named as cdk-assets selects them: ASSET:DESTINATION.
+    # Only this region's destinations, selected as ASSET:DESTINATION.
     selected: dict[Path, list[str]] = {}
     for asset, destination in wanted:
         selected.setdefault(asset.manifest, []).append(f"{asset.id}:{destination.id}")
     runs = [
-        Run(region, [str(node_path()), str(CDK_ASSETS), "-v", "-p", str(manifest), "publish",
-                     *selectors],
+        Run(region, [str(node_path()), str(PUBLISHER), str(manifest), *selectors],
             manifest.parent, env, manifest.parent,
-            what=f"The asset publisher (cdk-assets) of stack {stack.stack_name}",
+            what=f"The asset publisher of stack {stack.stack_name}",
             doing=f"publishing to region {region}", program="asset publisher")
         for manifest, selectors in selected.items()
     ]
@@ -121,7 +121,8 @@ def _credentials(application, region: str) -> dict[str, str]:
 
 
 def _require_docker(stack_name: str, region: str, images: list[Asset], env: dict) -> None:
-    """Container images are built by Docker: without a daemon, say which images cannot be."""
+    """Container images are built with Docker by the publisher: without a daemon, say which
+    images cannot be built."""
     docker = env.get("CDK_DOCKER") or "docker"
     try:
         answer = subprocess.run([docker, "version", "--format", "{{.Server.Version}}"], env=env,

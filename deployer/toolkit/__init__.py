@@ -1,5 +1,8 @@
-"""The CDK toolkit's own asset publisher, `cdk-assets`, pinned in package-lock.json beside
-this file and installed into node_modules here with the pinned Node (`npm ci`).
+"""The CDK toolkit's own asset publishing library (`@aws-cdk/cdk-assets-lib`, what `cdk deploy`
+and `cdk-assets` publish with), pinned in package-lock.json beside this file and installed
+into node_modules here with the pinned Node (`npm ci`); `publish.js` drives it the way
+`cdk-assets publish` does. The `cdk-assets` command itself (4.7.3) reads asset manifests up
+to schema 54, older than what current aws-cdk-lib writes (55).
 
 `python -m deployer.toolkit` installs it; the Makefile runs that at set-up and it does nothing
 while the lockfile is unchanged. Imports nothing of Django: it runs before anything else."""
@@ -14,7 +17,8 @@ FOLDER = Path(__file__).resolve().parent
 LOCKFILE = FOLDER / "package-lock.json"
 # Holds the lockfile digest of the last complete install.
 STAMP = FOLDER / "node_modules" / ".meridian-lockfile"
-CDK_ASSETS = FOLDER / "node_modules" / "cdk-assets" / "bin" / "cdk-assets"
+PUBLISHER = FOLDER / "publish.js"
+LIBRARY = FOLDER / "node_modules" / "@aws-cdk" / "cdk-assets-lib" / "package.json"
 
 
 def lockfile_digest() -> str:
@@ -23,7 +27,7 @@ def lockfile_digest() -> str:
 
 def installed() -> bool:
     try:
-        return STAMP.read_text().strip() == lockfile_digest() and CDK_ASSETS.is_file()
+        return STAMP.read_text().strip() == lockfile_digest() and LIBRARY.is_file()
     except OSError:
         return False
 

@@ -7,6 +7,6 @@ from . import FOLDER, install
 
 try:
     if install(quiet=True):
-        print(f"Installed the asset publisher (cdk-assets) in {FOLDER / 'node_modules'}.")
+        print(f"Installed the asset publisher in {FOLDER / 'node_modules'}.")
 except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
     sys.exit(f"The asset publisher could not be installed: {exc}")

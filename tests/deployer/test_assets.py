@@ -1,4 +1,4 @@
-"""Publishing a stack's assets with the CDK toolkit's publisher (cdk-assets) to a moto server.
+"""Publishing a stack's assets with the CDK toolkit's publishing library to a moto server.
 
 moto does not bootstrap: each test creates the bucket the asset manifest names. moto accepts
 AssumeRole for roles that do not exist, so the default synthesizer's file-publishing role
@@ -131,7 +131,7 @@ def test_a_missing_bucket_fails_the_publish_asking_whether_the_account_is_bootst
     error = caught.value
     assert error.kind == "app_failed" and not error.retryable
     assert str(error).startswith(
-        "The asset publisher (cdk-assets) of stack orders-eu-west-1 exited with code 1 while "
+        "The asset publisher of stack orders-eu-west-1 exited with code 1 while "
         "publishing to region eu-west-1")
     assert ("No bucket named 'cdk-hnb659fds-assets-123456789012-eu-west-1'. Is account "
             "123456789012 bootstrapped?") in str(error)
