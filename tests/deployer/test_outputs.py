@@ -103,6 +103,21 @@ def test_the_health_check_of_a_deployed_stack_is_found_among_its_resources(aws, 
                            {"HealthCheckId": "from-output"}) == "from-output"
 
 
+def test_the_health_check_of_a_nested_stack_is_found_in_it(aws, application):
+    s3 = client("s3", "eu-west-1")
+    s3.create_bucket(Bucket="templates-eu-west-1",
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    inner = region_template("orders", "eu-west-1")
+    del inner["Outputs"]
+    s3.put_object(Bucket="templates-eu-west-1", Key="inner.json", Body=json.dumps(inner))
+    create_stack("eu-west-1", "orders-eu-west-1", {"Resources": {"Inner": {
+        "Type": "AWS::CloudFormation::Stack", "Properties": {
+            "TemplateURL": "https://s3.eu-west-1.amazonaws.com/templates-eu-west-1/inner.json"}}}})
+
+    found = stack_health_check(application, "eu-west-1", "orders-eu-west-1")
+    assert found in aws_checks()
+
+
 def test_a_deployed_stack_without_a_health_check_is_a_contract_error(aws, application):
     template = region_template("orders", "eu-west-1")
     del template["Resources"]["Health"], template["Outputs"]["HealthCheckId"]
