@@ -66,8 +66,13 @@ def publish(assembly_dir: Path, stack: StackArtifact, region: str, application, 
     started = time.monotonic()
     wanted = stack.needs.in_region(region)
     bootstrap = stack.needs.bootstrap
-    template_url = bootstrap.template_https_url(region) if bootstrap and bootstrap.template_url \
-        else ""
+    template_url = ""
+    if bootstrap and bootstrap.template_url:
+        template_url = bootstrap.template_https_url(region)
+    if not wanted and stack.needs.assets:
+        elsewhere = sorted({d.region for a in stack.needs.assets for d in a.destinations})
+        raise AssetError("input", f"Stack {stack.stack_name} publishes its assets to "
+                         f"{', '.join(elsewhere)}, not to {region}.")
     if not wanted:
         return Published(stack.stack_name, region, [], [], template_url, [], 0.0)
     if not installed():

@@ -179,3 +179,26 @@ def test_a_docker_client_that_is_not_there_is_named(aws, three_regions, apps, mo
     result = synth_application(three_regions)
     with pytest.raises(AssetError, match="there is no /nowhere/docker command"):
         publish(result.outdir, result.stacks["us-east-1"], "us-east-1", three_regions)
+
+
+def test_publishing_a_stack_to_a_region_its_assets_are_not_for_is_refused(
+    aws, synthesized, three_regions
+):
+    with pytest.raises(AssetError) as caught:
+        publish(synthesized.outdir, synthesized.stacks["eu-west-1"], "us-east-1", three_regions)
+    assert caught.value.kind == "input"
+    assert str(caught.value) == (
+        "Stack orders-eu-west-1 publishes its assets to eu-west-1, not to us-east-1.")
+
+
+def test_a_publisher_past_its_time_is_stopped_and_says_which_setting_sets_the_limit(
+    aws, synthesized, three_regions
+):
+    make_bucket("eu-west-1")
+    with pytest.raises(AssetError) as caught:
+        publish(synthesized.outdir, synthesized.stacks["eu-west-1"], "eu-west-1", three_regions,
+                timeout=0.05)
+    assert caught.value.kind == "timeout" and caught.value.retryable
+    assert str(caught.value) == (
+        "The asset publisher of stack orders-eu-west-1 did not finish publishing to region "
+        "eu-west-1 within 0.05 s and was stopped (ASSETS_TIMEOUT sets the limit).")
