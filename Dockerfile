@@ -14,7 +14,7 @@ COPY watch ./watch
 COPY sandbox ./sandbox
 COPY deployer ./deployer
 COPY front ./front
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . && python -m deployer.toolkit
 COPY . .
 RUN useradd --system --home /app meridian && mkdir -p /app/var && chown -R meridian /app/var \
     && SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput -v 0

@@ -294,6 +294,8 @@ SYNTH_CACHE_DIR = Path(envstr("SYNTH_CACHE_DIR", str(VAR_DIR / "synth")))
 SYNTH_CACHE_KEEP = envint("SYNTH_CACHE_KEEP", 20)
 # One-region apps are synthesized once per region, this many at a time.
 SYNTH_PARALLEL = envint("SYNTH_PARALLEL", 2)
+# Longest the asset publisher (cdk-assets) may run for one stack in one region.
+ASSETS_TIMEOUT = envint("ASSETS_TIMEOUT", 900)
 
 # API
 NINJA_PAGINATION_PER_PAGE = 100

@@ -22,3 +22,12 @@ def use_wheel_node() -> None:
     node = wheel_node()
     if node is not None:
         os.environ["JSII_NODE"] = str(node)
+
+
+def wheel_npm_script(name: str) -> Path | None:
+    """The wheel's own npm-cli.js or npx-cli.js: its bin/npm and bin/npx cannot find them."""
+    node = wheel_node()
+    if node is None:
+        return None
+    script = node.parent.parent / "lib" / "node_modules" / "npm" / "bin" / f"{name}-cli.js"
+    return script if script.is_file() else None

@@ -1,17 +1,17 @@
 """Reading a cloud assembly: its manifests (nested assemblies included), the one stack of each
-region, and merging the stack of a one-region run into the main assembly."""
+region with what it needs (synth.needs), and adding a one-region run's assembly, whole, to the
+main assembly as a nested assembly."""
 
 import json
 import os
-import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SynthError
+from .needs import TEMPLATE_BODY_LIMIT, StackNeeds, read_needs
 
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
-REQUIRED_OUTPUT = "HealthCheckId"
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,18 @@ class StackArtifact:
     template_path: Path
     environment: str
     outputs: list[str]
+    # What the stack needs besides its template: assets, bootstrap, nested stacks.
+    needs: StackNeeds = StackNeeds()
+    template_bytes: int = 0
 
     @property
     def resource_count(self) -> int:
         return len(self.template.get("Resources") or {})
+
+    @property
+    def needs_template_url(self) -> bool:
+        """Too large for TemplateBody: CloudFormation must fetch the template from S3."""
+        return self.template_bytes > TEMPLATE_BODY_LIMIT
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class Stack:
     stack_name: str
     environment: str
     template_path: Path
+    directory: Path | None = None  # the folder of the manifest that lists the stack
+    manifest_artifacts: dict | None = None  # every artifact of that manifest
 
 
 def load_json(path: Path, what: str) -> dict:
@@ -54,8 +64,10 @@ def _stacks_in(outdir: Path) -> list[Stack]:
         outdir / "manifest.json",
         "The app wrote no cloud assembly to CDK_OUTDIR: its manifest",
     )
+    _refuse_missing_context(manifest)
+    artifacts = manifest.get("artifacts") or {}
     found = []
-    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
+    for artifact_id, artifact in artifacts.items():
         kind = artifact.get("type")
         properties = artifact.get("properties") or {}
         if kind == NESTED_ASSEMBLY and properties.get("directoryName"):
@@ -73,9 +85,28 @@ def _stacks_in(outdir: Path) -> list[Stack]:
                     stack_name=properties.get("stackName") or artifact_id,
                     environment=artifact.get("environment") or "",
                     template_path=outdir / template_file,
+                    directory=outdir,
+                    manifest_artifacts=artifacts,
                 )
             )
     return found
+
+
+def _refuse_missing_context(manifest: dict) -> None:
+    """Lookups the app could not make leave dummy values in its templates: never deploy those."""
+    missing = manifest.get("missing") or []
+    if missing:
+        keys = ", ".join(sorted({str(entry.get("key", "?")) for entry in missing}))
+        raise SynthError(
+            "contract",
+            f"The app needs context lookups that a synth without AWS access cannot make "
+            f"({keys}). Pass those values as inputs or commit them to cdk.context.json.",
+        )
+
+
+def stacks_at(outdir: Path) -> dict[tuple[Path, str], Stack]:
+    """Every stack of the assembly by its manifest's folder and artifact id."""
+    return {(stack.directory, stack.artifact_id): stack for stack in _stacks_in(outdir)}
 
 
 def _stack_region(stack: Stack, requested: list[str]) -> str | None:
@@ -108,48 +139,48 @@ def stacks_by_region(outdir: Path, requested: list[str], run_region: str) -> dic
     return {region: found[0] for region, found in by_region.items()}
 
 
-def read_artifact(region: str, stack: Stack) -> StackArtifact:
+def read_artifact(region: str, stack: Stack, account: str) -> StackArtifact:
+    """The stack's template and needs; `account` stands in for an environment-agnostic one."""
     template = load_json(
         stack.template_path, f"The template of stack {stack.stack_name} (region {region})"
     )
-    outputs = list((template.get("Outputs") or {}).keys())
-    if REQUIRED_OUTPUT not in outputs:
-        raise SynthError(
-            "contract",
-            f"Stack {stack.stack_name} (region {region}) does not output {REQUIRED_OUTPUT}, "
-            "which the control plane needs to watch the region.",
-        )
+    parts = stack.environment.removeprefix("aws://").split("/")
+    if parts[0] and not parts[0].startswith("unknown-"):
+        account = parts[0]
+    directory = stack.directory or stack.template_path.parent
+    needs = read_needs(stack.stack_name, region, account, directory, stack.artifact,
+                       stack.manifest_artifacts or {}, template)
     return StackArtifact(
         region=region,
         stack_name=stack.stack_name,
         template=template,
         template_path=stack.template_path,
         environment=stack.environment,
-        outputs=outputs,
+        outputs=list((template.get("Outputs") or {}).keys()),
+        needs=needs,
+        template_bytes=stack.template_path.stat().st_size,
     )
 
 
-def merge(assembly: Path, region: str, stack: Stack) -> Stack:
-    """Copy a one-region run's stack into the main assembly, renaming on a name clash."""
+def merge(assembly: Path, region: str, run_outdir: Path) -> Path:
+    """Add a one-region run's assembly, whole (assets, nested templates), to the main assembly
+    as a nested assembly, as CDK writes a Stage; returns its folder."""
     manifest_path = assembly / "manifest.json"
     manifest = load_json(manifest_path, "The cloud assembly's manifest")
     artifacts = manifest.setdefault("artifacts", {})
-    artifact_id = stack.artifact_id
-    if artifact_id in artifacts:
-        artifact_id = f"{artifact_id}-{region}"
-    template_name = stack.template_path.name
-    if (assembly / template_name).exists():
-        template_name = f"{artifact_id}.template.json"
-    shutil.copyfile(stack.template_path, assembly / template_name)
-    artifact = json.loads(json.dumps(stack.artifact))
-    properties = artifact.setdefault("properties", {})
-    properties["templateFile"] = template_name
-    properties["stackName"] = stack.stack_name
-    artifacts[artifact_id] = artifact
+    name, n = f"assembly-{region}", 1
+    while name in artifacts or (assembly / name).exists():
+        n += 1
+        name = f"assembly-{region}-{n}"
+    os.rename(run_outdir, assembly / name)
+    artifacts[name] = {
+        "type": NESTED_ASSEMBLY,
+        "properties": {"directoryName": name, "displayName": region},
+    }
     staged = manifest_path.with_suffix(".json.tmp")
     staged.write_text(json.dumps(manifest, indent=2))
     os.replace(staged, manifest_path)
-    return replace(stack, artifact_id=artifact_id, template_path=assembly / template_name)
+    return assembly / name
 
 
 def check_complete(requested: list[str], found: dict[str, Stack]) -> None:

@@ -15,13 +15,14 @@ from importlib import metadata
 from pathlib import Path
 
 from ..node import node_version
-from .assembly import Stack, StackArtifact, read_artifact
+from .assembly import Stack, StackArtifact, read_artifact, stacks_at
 from .errors import SynthError
 from .inputs import App
 
 RESULT_FILE = "synth.json"
 ASSEMBLY = "assembly"
-CACHE_FORMAT = 1
+# 2: every region's assembly kept whole; stacks found again by their manifest and artifact id.
+CACHE_FORMAT = 2
 _CACHE_ENTRY = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -59,7 +60,7 @@ def new_job(cache_dir: Path) -> Path:
 
 
 def write_result(job: Path, key: str, inputs: dict, lines: list[tuple[str, str]],
-                 stacks: dict[str, StackArtifact]) -> None:
+                 stacks: dict[str, Stack]) -> None:
     (job / RESULT_FILE).write_text(json.dumps({
         "key": key,
         "inputs": inputs,
@@ -67,8 +68,8 @@ def write_result(job: Path, key: str, inputs: dict, lines: list[tuple[str, str]]
         "stacks": {
             region: {
                 "stack_name": stack.stack_name,
-                "environment": stack.environment,
-                "template": str(stack.template_path.relative_to(job / ASSEMBLY)),
+                "artifact_id": stack.artifact_id,
+                "directory": str(stack.directory.relative_to(job / ASSEMBLY)),
             }
             for region, stack in stacks.items()
         },
@@ -84,10 +85,10 @@ def read_entry(entry: Path) -> tuple[dict[str, StackArtifact], list[tuple[str, s
     try:
         stored = json.loads(result_file.read_text())
         stacks = {}
+        written = stacks_at(outdir)
         for region, stack in stored["stacks"].items():
-            found = Stack(stack["stack_name"], {}, stack["stack_name"], stack["environment"],
-                          outdir / stack["template"])
-            stacks[region] = read_artifact(region, found)
+            found = written[(outdir / stack["directory"], stack["artifact_id"])]
+            stacks[region] = read_artifact(region, found, stored["inputs"]["account"])
         lines = [(stream, line) for stream, line in stored["lines"]]
     except (OSError, ValueError, KeyError, TypeError, SynthError):
         # A damaged entry is dropped and synthesized again rather than trusted.

@@ -32,7 +32,9 @@ PASSED_ENV = (
     "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TMP", "TEMP", "SYSTEMROOT",
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
 )
-PASSED_ENV_PREFIXES = ("LC_", "NPM_CONFIG_", "npm_config_", "NODE_")
+PASSED_ENV_PREFIXES = ("LC_", "NPM_CONFIG_", "npm_config_", "NODE_", "TS_NODE_")
+# The asset publisher also needs the Docker client's settings to build container images.
+PUBLISHER_ENV_PREFIXES = ("DOCKER_", "BUILDX_", "CDK_DOCKER")
 SKIPPED_DIRS = {"cdk.out", "node_modules", ".git", "__pycache__", ".venv", ".mypy_cache"}
 HASH_FILE_CAP = 1 << 20
 HASH_TOTAL_CAP = 32 << 20
@@ -109,15 +111,35 @@ def app_inputs(
     }
 
 
-def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
-    """The environment of one app run: the contract's variables, the pinned Node first."""
+def _base_env(prefixes: tuple[str, ...] = PASSED_ENV_PREFIXES) -> dict[str, str]:
+    """The variables every child process may see, with the pinned Node first on PATH."""
     env = {
         name: value
         for name, value in os.environ.items()
-        if name in PASSED_ENV or name.startswith(PASSED_ENV_PREFIXES)
+        if name in PASSED_ENV or name.startswith(prefixes)
     }
     path = [str(node_bin_dir()), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join([*path, os.environ.get("PATH", os.defpath)])
+    return env
+
+
+def publisher_env(region: str, credentials: dict[str, str], endpoint_url: str | None
+                  ) -> dict[str, str]:
+    """The environment of the asset publisher: the application's credentials and region only,
+    never the control plane's own AWS settings (profiles, config files)."""
+    env = _base_env(PASSED_ENV_PREFIXES + PUBLISHER_ENV_PREFIXES)
+    env.update(credentials)
+    # No profile or shared file may swap in other credentials than the ones given.
+    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region, AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
+    return env
+
+
+def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
+    """The environment of one app run: the contract's variables, the pinned Node first."""
+    env = _base_env()
     context = {**inputs, "region": region}
     env.update(
         CDK_OUTDIR=str(outdir),

@@ -3,6 +3,7 @@ thread, a deadline, and killing a run's whole process group when it ends or time
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -17,6 +18,13 @@ from .errors import SynthError
 LINE_TAIL = 12
 # How long output may stay open after the app exited (a child it left behind holds it).
 LINGER = 2.0
+# Lines that start an error report: `Error: …`, `TSError: …`, `error TS2322: …`, `npm error …`,
+# a CDK annotation `[Error at /Stack/Thing] …`, a cdk-assets event `[50%] fail: …`.
+ERROR_LINE = re.compile(
+    r"^\s*(?:[\w.$]*(?:Error|Exception)\b[^:]*:|\[Error at |npm (?:ERR!|error)\b|panic:|fatal:)"
+    r"|\berror [A-Z]{2,}\d+:|\] fail: "
+)
+TRACEBACK = "Traceback (most recent call last):"
 
 
 @dataclass(eq=False)
@@ -29,8 +37,39 @@ class Run:
     proc: subprocess.Popen | None = None
     open_streams: int = 2
     exited_at: float | None = None
+    # How the messages name the process and what it was doing (a synth by default).
+    what: str = ""
+    doing: str = ""
+    program: str = "app command"
     stderr_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
     stdout_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
+    first_error: list[str] = field(default_factory=list)
+    _error_open: bool = False
+    _in_traceback: bool = False
+
+    def describe(self, slug: str) -> tuple[str, str]:
+        return (self.what or f"The CDK app of {slug}",
+                self.doing or f"synthesizing region {self.label}")
+
+    def notice(self, line: str) -> None:
+        """Keep the first line that reads like an error (and the line a heading announces)."""
+        if self.first_error and not self._error_open:
+            return
+        if self._error_open:
+            if line.strip():
+                self.first_error.append(line)
+                self._error_open = False
+            return
+        if self._in_traceback:
+            # A traceback's last unindented line names the exception.
+            if line[:1].strip():
+                self.first_error.append(line)
+            return
+        if line.startswith(TRACEBACK):
+            self._in_traceback = True
+        elif ERROR_LINE.search(line):
+            self.first_error.append(line)
+            self._error_open = line.rstrip().endswith(":")
 
 
 def _pump(run: Run, stream: str, pipe, events: queue.Queue) -> None:
@@ -42,7 +81,7 @@ def _pump(run: Run, stream: str, pipe, events: queue.Queue) -> None:
         events.put((run, stream, None))
 
 
-def _start(run: Run, events: queue.Queue) -> None:
+def _start(run: Run, events: queue.Queue, error_type) -> None:
     run.outdir.mkdir(parents=True, exist_ok=True)
     try:
         run.proc = subprocess.Popen(
@@ -55,12 +94,12 @@ def _start(run: Run, events: queue.Queue) -> None:
             start_new_session=True,  # its own process group, so a timeout kills all of it
         )
     except (FileNotFoundError, PermissionError) as exc:
-        raise SynthError(
-            "input", f"The app command {run.argv[0]!r} cannot be started in {run.cwd}: "
+        raise error_type(
+            "input", f"The {run.program} {run.argv[0]!r} cannot be started in {run.cwd}: "
             f"{exc.strerror}.",
         ) from None
     except OSError as exc:
-        raise SynthError("internal", f"The app could not be started: {exc}.") from None
+        raise error_type("internal", f"The {run.program} could not be started: {exc}.") from None
     for stream, pipe in (("stdout", run.proc.stdout), ("stderr", run.proc.stderr)):
         threading.Thread(target=_pump, args=(run, stream, pipe, events), daemon=True).start()
 
@@ -93,11 +132,17 @@ def _sweep_lingering(running: list[Run]) -> None:
                 pass
 
 
-def _failure_message(slug: str, run: Run, code: int) -> str:
+def failure_message(slug: str, run: Run, code: int) -> str:
+    what, doing = run.describe(slug)
     how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
     tail = list(run.stderr_tail) or list(run.stdout_tail)
     quoted = "\n".join(f"  {line}" for line in tail) or "  (no output)"
-    return f"The CDK app of {slug} {how} while synthesizing region {run.label}:\n{quoted}"
+    first = run.first_error
+    if first and not all(line in tail for line in first):
+        # The tail of a long stack trace hides the line that says what went wrong.
+        shown = "\n".join(f"  {line}" for line in first)
+        return f"{what} {how} while {doing}. First error:\n{shown}\nLast lines:\n{quoted}"
+    return f"{what} {how} while {doing}:\n{quoted}"
 
 
 def run_all(
@@ -110,17 +155,23 @@ def run_all(
     on_line: Callable[[str, str], None] | None,
     lines: list[tuple[str, str]],
     prefix: bool,
+    limit_name: str = "SYNTH_TIMEOUT",
+    error_type=SynthError,
 ) -> None:
-    """Run the app processes, at most `parallel` at a time, calling on_line in this thread."""
+    """Run the app processes, at most `parallel` at a time, calling on_line in this thread.
+
+    Failures raise `error_type(kind, message, lines=…)`: SynthError unless the caller runs
+    another tool through the same runner."""
     events: queue.Queue = queue.Queue()
     pending = list(runs)
     running: list[Run] = []
 
-    def timed_out(run: Run) -> SynthError:
-        return SynthError(
+    def timed_out(run: Run) -> Exception:
+        what, doing = run.describe(slug)
+        return error_type(
             "timeout",
-            f"The CDK app of {slug} did not finish synthesizing region {run.label} within "
-            f"{timeout:g} s and was stopped (SYNTH_TIMEOUT sets the limit).",
+            f"{what} did not finish {doing} within {timeout:g} s and was stopped "
+            f"({limit_name} sets the limit).",
             lines=lines,
         )
 
@@ -128,7 +179,7 @@ def run_all(
         while pending or running:
             while pending and len(running) < parallel:
                 run = pending.pop(0)
-                _start(run, events)
+                _start(run, events, error_type)
                 running.append(run)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -148,11 +199,12 @@ def run_all(
                     raise timed_out(run) from None
                 running.remove(run)
                 if code != 0:
-                    raise SynthError(
-                        "app_failed", _failure_message(slug, run, code), lines=lines
+                    raise error_type(
+                        "app_failed", failure_message(slug, run, code), lines=lines
                     )
                 continue
             (run.stderr_tail if stream == "stderr" else run.stdout_tail).append(line)
+            run.notice(line)
             shown = f"[{run.label}] {line}" if prefix else line
             lines.append((stream, shown))
             if on_line is not None:

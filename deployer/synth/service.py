@@ -5,13 +5,14 @@ changed."""
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-from .assembly import StackArtifact, check_complete, merge, read_artifact, stacks_by_region
+from .assembly import Stack, StackArtifact, check_complete, merge, read_artifact, stacks_by_region
 from .cache import ASSEMBLY, cache_key, new_job, prune, publish, read_entry, write_result
+from .errors import SynthError
 from .inputs import App, app_env, app_inputs, resolve_app
 from .process import Run, run_all
 
@@ -64,16 +65,16 @@ def synth_application(
         raise
     prune(cache_dir, keep=settings.SYNTH_CACHE_KEEP,
           stale_after=max(timeout, float(settings.SYNTH_TIMEOUT)))
-    moved = {
-        region: replace(stack, template_path=outdir / stack.template_path.relative_to(
-            job / ASSEMBLY))
-        for region, stack in stacks.items()
-    }
-    return SynthResult(key, outdir, moved, lines, False, time.monotonic() - started)
+    # Read from where the assembly now lives, so every path points into the cache entry.
+    stored = read_entry(entry)
+    if stored is None:
+        raise SynthError("internal", f"The synth result stored in {entry} cannot be read back.")
+    return SynthResult(key, outdir, stored[0], lines, False, time.monotonic() - started)
 
 
 def _synth(slug, app: App, inputs: dict, job: Path, deadline: float, timeout: float,
-           on_line, lines) -> dict[str, StackArtifact]:
+           on_line, lines) -> dict[str, Stack]:
+    """Run the app and return each region's stack, every one checked by reading it."""
     requested = inputs["regions"].split(",")
     assembly = job / ASSEMBLY
     first = requested[0]
@@ -91,8 +92,11 @@ def _synth(slug, app: App, inputs: dict, job: Path, deadline: float, timeout: fl
         ]
         run_all(runs, parallel=max(1, settings.SYNTH_PARALLEL), prefix=True, **options)
         for run in runs:
-            got = stacks_by_region(run.outdir, [run.label], run.label)
-            if run.label in got:
-                found[run.label] = merge(assembly, run.label, got[run.label])
+            if run.label in stacks_by_region(run.outdir, [run.label], run.label):
+                # The run's assembly moves in whole: its assets stay beside their manifest.
+                folder = merge(assembly, run.label, run.outdir)
+                found[run.label] = stacks_by_region(folder, [run.label], run.label)[run.label]
     check_complete(requested, found)
-    return {region: read_artifact(region, found[region]) for region in requested}
+    for region in requested:
+        read_artifact(region, found[region], inputs["account"])
+    return {region: found[region] for region in requested}

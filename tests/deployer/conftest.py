@@ -6,12 +6,22 @@ those regions' templates fail at execution; DEPLOYER_TEST_RELEASE changes a valu
 rollout has something to update."""
 
 import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from accounts.audit import Actor
 from deployer.models import Deployment, Rollout, Status
 from deployer.rollouts import Templates
+from regions.models import Source
+from regions.services import add_region
+
+APPS = Path(__file__).parent / "apps"
+THREE = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
 
 def region_template(slug: str, region: str, replicas=(), *, release: str = "1", main: bool = False,
@@ -90,3 +100,38 @@ def make_deployment():
         )
 
     return make
+
+
+@pytest.fixture
+def apps(tmp_path):
+    """A copy of the test apps, so a test may edit them; runs.log and pids land next to it."""
+    folder = tmp_path / "apps"
+    shutil.copytree(APPS, folder, ignore=shutil.ignore_patterns("__pycache__", "article-ts"))
+    return folder
+
+
+@pytest.fixture
+def synth_cache(tmp_path, settings):
+    settings.SYNTH_CACHE_DIR = tmp_path / "synth"
+    return settings.SYNTH_CACHE_DIR
+
+
+@pytest.fixture
+def three_regions(application, admin_user):
+    for code in THREE[1:]:
+        add_region(application, code, Actor(admin_user, "cli"))
+    return application
+
+
+def use_app(application, apps: Path, script: str, *flags: str):
+    """Make the application run one of the test apps with the control plane's Python."""
+    application.source = Source.COMMAND
+    application.command = shlex.join([sys.executable, script, *flags])
+    application.workdir = str(apps)
+    application.save()
+    return application
+
+
+def runs(apps: Path) -> list[str]:
+    log = apps.parent / "runs.log"
+    return log.read_text().split() if log.exists() else []
