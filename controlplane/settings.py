@@ -288,6 +288,13 @@ AWS_CONNECT_TIMEOUT = envint("AWS_CONNECT_TIMEOUT", 5)
 AWS_READ_TIMEOUT = envint("AWS_READ_TIMEOUT", 30)
 AWS_MAX_ATTEMPTS = envint("AWS_MAX_ATTEMPTS", 8)
 
+# Own app commands (docs/app-contract.md, "Trust"): run in their own PID namespace, as APP_UID
+# when the worker is root, and only from a working folder inside APP_ROOTS.
+APP_ISOLATION = envbool("APP_ISOLATION", True)
+APP_UID = envint("APP_UID", 65534)
+APP_GID = envint("APP_GID", 65534)
+APP_ROOTS = envlist("APP_ROOTS", [str(Path.home())])
+
 # Synth
 SYNTH_TIMEOUT = envint("SYNTH_TIMEOUT", 600)
 SYNTH_CACHE_DIR = Path(envstr("SYNTH_CACHE_DIR", str(VAR_DIR / "synth")))

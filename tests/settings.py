@@ -1,6 +1,7 @@
 """Settings for the test suite: production settings with a throwaway key and plain HTTP."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
 
@@ -46,3 +47,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": TEST_KEY_PREFIX}
 
 # Each test process keeps its own cache; tests clear it between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The test suite's own apps live in the checkout and in temporary folders; most tests run them
+# as the test process itself (their Python is a virtualenv's), tests/deployer/test_app_isolation
+# runs them isolated.
+APP_ROOTS = [str(BASE_DIR), tempfile.gettempdir()]  # noqa: F405
+APP_ISOLATION = envbool("APP_ISOLATION", False)  # noqa: F405

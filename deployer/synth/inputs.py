@@ -18,6 +18,7 @@ from regions.validators import validate_region_code
 
 from ..node import node_bin_dir, node_path
 from .errors import SynthError
+from .isolation import check_workdir
 
 APP_MODULES = {Source.REFERENCE: "deployer.cdkapp", Source.SANDBOX: "deployer.sandboxapp"}
 # The packages whose sources make up each built-in app (the sandbox app reuses the reference's).
@@ -172,6 +173,7 @@ class App:
     argv: list[str]
     cwd: Path
     sources: str  # digest of the app's source files
+    isolated: bool = False  # an own app's command: run apart from the control plane
 
 
 def resolve_app(application) -> App:
@@ -208,7 +210,9 @@ def resolve_app(application) -> App:
             f"The working folder of {application.slug}'s app, {workdir}, does not exist or is "
             "not a folder.",
         )
-    return App(argv, workdir, hash_files(workdir, lambda path: True))
+    check_workdir(workdir)
+    return App(argv, workdir, hash_files(workdir, lambda path: True),
+               isolated=settings.APP_ISOLATION)
 
 
 def hash_files(root: Path, wanted: Callable[[Path], bool]) -> str:

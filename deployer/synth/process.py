@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SynthError
+from .isolation import Isolated
 
 LINE_TAIL = 12
 # How long output may stay open after the app exited (a child it left behind holds it).
@@ -41,6 +42,9 @@ class Run:
     what: str = ""
     doing: str = ""
     program: str = "app command"
+    # An own app's command runs isolated from the control plane (deployer.synth.isolation).
+    isolated: bool = False
+    isolation: Isolated | None = None
     stderr_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
     stdout_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
     first_error: list[str] = field(default_factory=list)
@@ -83,22 +87,28 @@ def _pump(run: Run, stream: str, pipe, events: queue.Queue) -> None:
 
 def _start(run: Run, events: queue.Queue, error_type) -> None:
     run.outdir.mkdir(parents=True, exist_ok=True)
+    argv, env = run.argv, run.env
+    if run.isolated:
+        run.isolation = Isolated(run.argv, run.env, run.outdir)
+        argv, env = run.isolation.argv, run.isolation.env
     try:
         run.proc = subprocess.Popen(
-            run.argv,
+            argv,
             cwd=run.cwd,
-            env=run.env,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, so a timeout kills all of it
         )
-    except (FileNotFoundError, PermissionError) as exc:
-        raise error_type(
-            "input", f"The {run.program} {run.argv[0]!r} cannot be started in {run.cwd}: "
-            f"{exc.strerror}.",
-        ) from None
     except OSError as exc:
+        if run.isolation is not None:
+            run.isolation.discard()
+        if isinstance(exc, FileNotFoundError | PermissionError):
+            raise error_type(
+                "input", f"The {run.program} {run.argv[0]!r} cannot be started in {run.cwd}: "
+                f"{exc.strerror}.",
+            ) from None
         raise error_type("internal", f"The {run.program} could not be started: {exc}.") from None
     for stream, pipe in (("stdout", run.proc.stdout), ("stderr", run.proc.stderr)):
         threading.Thread(target=_pump, args=(run, stream, pipe, events), daemon=True).start()
@@ -198,6 +208,8 @@ def run_all(
                 except subprocess.TimeoutExpired:
                     raise timed_out(run) from None
                 running.remove(run)
+                if run.isolation is not None:
+                    run.isolation.collect()
                 if code != 0:
                     raise error_type(
                         "app_failed", failure_message(slug, run, code), lines=lines
@@ -212,3 +224,5 @@ def run_all(
     finally:
         for run in running:
             _kill(run)
+            if run.isolation is not None:
+                run.isolation.discard()

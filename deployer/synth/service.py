@@ -79,7 +79,8 @@ def _synth(slug, app: App, inputs: dict, job: Path, deadline: float, timeout: fl
     assembly = job / ASSEMBLY
     first = requested[0]
     options = dict(slug=slug, deadline=deadline, timeout=timeout, on_line=on_line, lines=lines)
-    run_all([Run(first, app.argv, app.cwd, app_env(inputs, first, assembly), assembly)],
+    run_all([Run(first, app.argv, app.cwd, app_env(inputs, first, assembly), assembly,
+                 isolated=app.isolated)],
             parallel=1, prefix=False, **options)
     found = stacks_by_region(assembly, requested, first)
     rest = [region for region in requested if region not in found]
@@ -87,7 +88,7 @@ def _synth(slug, app: App, inputs: dict, job: Path, deadline: float, timeout: fl
         # An app that reads only AWS_REGION: one more run for each remaining region.
         runs = [
             Run(region, app.argv, app.cwd, app_env(inputs, region, job / "regions" / region),
-                job / "regions" / region)
+                job / "regions" / region, isolated=app.isolated)
             for region in rest
         ]
         run_all(runs, parallel=max(1, settings.SYNTH_PARALLEL), prefix=True, **options)
