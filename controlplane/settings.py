@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "watch",
     "sandbox",
     "deployer",
+    "alerts",
     "front",
 ]
 
@@ -152,6 +153,8 @@ LOGGING = {
     "loggers": {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # apprise's own lines can carry channel URLs (tokens): alerts logs its redacted words.
+        "apprise": {"level": "WARNING", "propagate": False, "handlers": []},
     },
 }
 
@@ -174,6 +177,8 @@ CELERY_TASK_ROUTES = {
     "deployer.tasks.*": {"queue": "deploys"},
     "watch.tasks.*": {"queue": "polling"},
     "sandbox.tasks.*": {"queue": "polling"},
+    "alerts.tasks.evaluate_alerts": {"queue": "polling"},
+    "alerts.tasks.deliver_alert": {"queue": "default"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task running when the broker connection drops is cancelled and delivered again; deploy
@@ -202,6 +207,17 @@ ROUTE53_RATE = envint("ROUTE53_RATE", 2)
 # How long the on-demand checker detail waits for a Route 53 budget slot before "busy".
 ROUTE53_BUDGET_WAIT = envfloat("ROUTE53_BUDGET_WAIT", 2.0)
 CHECKER_CACHE_SECONDS = envint("CHECKER_CACHE_SECONDS", 20)
+
+# Alerts (docs/alerts.md)
+# Links in messages point here: the address people open Meridian at.
+SITE_URL = envstr("SITE_URL", "http://localhost:8000")
+# A failed message is tried again this many times, waiting ALERT_RETRY_BACKOFF seconds doubled
+# each time (with jitter), at most ALERT_RETRY_BACKOFF_MAX.
+ALERT_DELIVERY_RETRIES = envint("ALERT_DELIVERY_RETRIES", 5)
+ALERT_RETRY_BACKOFF = envint("ALERT_RETRY_BACKOFF", 10)
+ALERT_RETRY_BACKOFF_MAX = envint("ALERT_RETRY_BACKOFF_MAX", 600)
+# Seconds to connect to, and then to wait for, a notification service.
+ALERT_SEND_TIMEOUT = envfloat("ALERT_SEND_TIMEOUT", 10)
 
 CELERY_BEAT_SCHEDULE = {
     "poll-metrics": {
