@@ -15,6 +15,9 @@ from .models import WAITING, Delivery, DeliveryAttempt, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
+# Hard limit of one attempt: a few requests of ALERT_SEND_TIMEOUT each, with room to spare.
+SEND_TIME_LIMIT = 120
+
 
 def max_attempts() -> int:
     return settings.ALERT_DELIVERY_RETRIES + 1
@@ -88,6 +91,3 @@ def requeue_stuck(now=None) -> list[int]:
         transaction.on_commit(lambda: enqueue(ids), robust=True)
     return ids
 
-
-# Hard limit of one attempt: a few requests of ALERT_SEND_TIMEOUT each, with room to spare.
-SEND_TIME_LIMIT = 120

@@ -8,10 +8,8 @@ a rule for them would be one more function here, listed in RULES."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 
 from deployer.models import Rollout, Status
 from regions.models import Application, Region
@@ -69,15 +67,6 @@ class State:
 
 def _at(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "an unknown time"
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return f"{int(delta.total_seconds())} s"
-    if minutes < 120:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _ms(value: float) -> str:
@@ -301,7 +290,3 @@ def countdown(event: str, detail: dict, started_at: datetime) -> str:
         return (f"DynamoDB removes a replica left in this state for 20 hours: around "
                 f"{_at(started_at + REPLICA_REMOVAL)} unless it is fixed")
     return ""
-
-
-def parse_reading_time(value: str) -> datetime | None:
-    return parse_datetime(value) if value else None

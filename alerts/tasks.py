@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "meridian:evaluate_alerts:lock"
 
 
-@shared_task(acks_late=False, ignore_result=True, soft_time_limit=60, time_limit=90)
+@shared_task(acks_late=False, soft_time_limit=60, time_limit=90)
 def evaluate_alerts() -> dict:
     """One evaluation; one still running elsewhere makes this one step aside."""
     lock = shared_redis.client().lock(LOCK_KEY, timeout=120, blocking=False)
