@@ -3,10 +3,12 @@ history of incidents with every delivery attempt. Changes go through alerts.serv
 URLs are write-only and answered masked."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Strict
 
 from accounts.audit import Actor, client_ip
 from accounts.auth import api_auth
@@ -20,12 +22,17 @@ from .models import RULE_FIELDS, AlertRules, Channel, Delivery, Event, Maintenan
 
 router = Router(tags=["alerts"])
 
+# Plain strings in JSON (strict bodies take no enum instances), documented as an enum.
+EventName = Literal[tuple(Event.values)]
+# ISO 8601 text in JSON: parsed, where strict bodies would want a datetime object.
+Moment = Annotated[datetime, Strict(False)]
+
 
 class ChannelIn(StrictIn):
     name: str = model_field(Channel, "name", "required")
     url: str = model_field(Channel, "url", "required")
     applications: list[str] = model_field(Channel, "applications")
-    events: list[Event] = model_field(Channel, "events")
+    events: list[EventName] = model_field(Channel, "events")
     enabled: bool = model_field(Channel, "enabled")
 
 
@@ -35,7 +42,7 @@ class ChannelPatch(StrictIn):
     name: str = model_field(Channel, "name", "patch")
     url: str = model_field(Channel, "url", "patch")
     applications: list[str] = model_field(Channel, "applications", "patch")
-    events: list[Event] = model_field(Channel, "events", "patch")
+    events: list[EventName] = model_field(Channel, "events", "patch")
     enabled: bool = model_field(Channel, "enabled", "patch")
 
 
@@ -128,8 +135,8 @@ RulesOut = model_schema("AlertRulesOut", AlertRules, RULE_FIELDS, mode="out")
 class WindowIn(StrictIn):
     application: str
     regions: list[str] = model_field(MaintenanceWindow, "regions")
-    starts_at: datetime | None = None
-    ends_at: datetime
+    starts_at: Moment | None = None
+    ends_at: Moment
     reason: str = model_field(MaintenanceWindow, "reason", "required")
 
 
@@ -137,8 +144,8 @@ class WindowPatch(StrictIn):
     """Only the fields sent change; send ends_at to end a window early."""
 
     regions: list[str] = model_field(MaintenanceWindow, "regions", "patch")
-    starts_at: datetime = None
-    ends_at: datetime = None
+    starts_at: Moment = None
+    ends_at: Moment = None
     reason: str = model_field(MaintenanceWindow, "reason", "patch")
 
 

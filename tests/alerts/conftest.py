@@ -143,3 +143,6 @@ def poll_everything_fine(application, now=None) -> None:
         for receiving in codes:
             if source != receiving:
                 poll_lag(application, source, receiving, [800.0], now)
+
+
+from tests.api.conftest import admin_api, api_as  # noqa: E402,F401 - the API's own clients

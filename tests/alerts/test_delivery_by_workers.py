@@ -102,3 +102,51 @@ def test_a_message_queued_while_no_worker_listened_is_sent_when_one_comes(
     celery_worker_factory("polling,default")
     [message] = receiver.wait_for(1)
     assert "eu-west-1 is unhealthy" in message["message"]
+
+
+def test_replication_lag_above_the_threshold_for_five_minutes_reaches_the_receiver(
+        watched, admin_user, receiver, celery_worker_factory):
+    from .conftest import poll_lag
+
+    celery_worker_factory("polling,default")
+    channel(admin_user, receiver.url())
+    poll_everything_fine(watched)
+    poll_lag(watched, "us-east-1", "eu-west-1", [900, 45_000, 46_000, 44_000, 47_000, 45_500])
+    evaluated()
+
+    [message] = receiver.wait_for(1)
+    assert "Replication lag: us-east-1 → eu-west-1" in message["title"]
+    assert "replication us-east-1 → eu-west-1 lags above 10.0 s (now 45.5 s)" in message["message"]
+    assert "http://localhost:8000/watch/orders/" in message["message"]
+
+
+def test_a_maintenance_window_keeps_silent_then_the_problem_that_outlives_it_is_told(
+        watched, admin_user, receiver, celery_worker_factory):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.audit import Actor
+    from alerts import services
+    from alerts.models import Incident
+
+    celery_worker_factory("polling,default")
+    channel(admin_user, receiver.url())
+    window = services.create_window(
+        watched, {"regions": ["eu-west-1"], "ends_at": timezone.now() + timedelta(hours=1),
+                  "reason": "kernel upgrade"}, Actor(admin_user, "cli"))
+    poll_everything_fine(watched)
+    for _ in range(3):
+        poll_health(watched, {"eu-west-1": False})
+        evaluated()
+    time.sleep(1)
+    assert receiver.messages() == []
+    incident = Incident.objects.get()
+    assert incident.status == "open" and incident.was_suppressed
+
+    services.end_window(window, Actor(admin_user, "cli"))
+    poll_health(watched, {"eu-west-1": False})
+    evaluated()
+    [message] = receiver.wait_for(1)
+    assert "eu-west-1 is unhealthy" in message["message"]
+    assert "Held during a maintenance window" in message["message"]

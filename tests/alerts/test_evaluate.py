@@ -5,9 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import delivery
+from accounts.audit import Actor
+from alerts import delivery, services
 from alerts.evaluate import evaluate
-from alerts.models import Delivery, Incident, Notice
+from alerts.models import Channel, Delivery, Incident, Notice
+from regions.services import create_application
+from tests.conftest import APP_DATA
 
 from .conftest import channel, poll_everything_fine, poll_health
 
@@ -15,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def send_all() -> None:
-    for row in Delivery.objects.filter(status="queued"):
+    for row in Delivery.objects.filter(status="queued").order_by("pk"):
         delivery.attempt(row.pk)
 
 
@@ -71,3 +74,103 @@ def test_a_poll_source_silent_for_four_intervals_is_told_as_no_data(watched, adm
     send_all()
     [message] = receiver.messages()
     assert "no successful read of Route 53 health since" in message["message"]
+
+
+def test_a_replica_losing_its_kms_key_is_told_with_dynamodbs_removal_countdown(
+        watched, admin_user, receiver):
+    from .conftest import poll_replicas
+
+    channel(admin_user, receiver.url())
+    poll_everything_fine(watched)
+    for _ in range(2):
+        poll_replicas(watched, {"eu-west-1": "INACCESSIBLE_ENCRYPTION_CREDENTIALS"})
+        evaluate()
+    send_all()
+    [message] = receiver.messages()
+    assert "replica in eu-west-1 is INACCESSIBLE_ENCRYPTION_CREDENTIALS" in message["message"]
+    assert "DynamoDB removes a replica left in this state for 20 hours" in message["message"]
+
+
+def test_a_failed_rollout_is_told_and_closed_by_the_next_one_that_succeeds(watched, admin_user,
+                                                                           receiver):
+    from deployer.models import Rollout, Status
+
+    channel(admin_user, receiver.url(), events=["rollout_failed"])
+    poll_everything_fine(watched)
+    failed = Rollout.objects.create(application=watched, kind="deploy", status=Status.FAILED,
+                                    finished_at=timezone.now(), explanation="eu-west-1 failed")
+    evaluate()
+    evaluate()
+    send_all()
+    [message] = receiver.messages()
+    assert f"Rollout failed: rollout {failed.pk}" in message["title"]
+    assert "deploy rollout" in message["message"] and "eu-west-1 failed" in message["message"]
+    assert f"/rollouts/{failed.pk}/" in message["message"]
+
+    Rollout.objects.create(application=watched, kind="deploy", status=Status.SUCCEEDED,
+                           finished_at=timezone.now())
+    evaluate()
+    send_all()
+    assert len(receiver.messages()) == 2  # the success notice is not this channel's event
+    assert "a later rollout of orders succeeded" in receiver.messages()[1]["message"]
+
+
+def test_a_succeeded_rollout_is_told_once(watched, admin_user, receiver):
+    from deployer.models import Rollout, Status
+
+    channel(admin_user, receiver.url())
+    poll_everything_fine(watched)
+    Rollout.objects.create(application=watched, kind="deploy", status=Status.SUCCEEDED,
+                           finished_at=timezone.now())
+    for _ in range(3):
+        evaluate()
+    send_all()
+    [message] = receiver.messages()
+    assert message["type"] == "info" and "succeeded" in message["message"]
+
+
+def test_a_channel_only_hears_about_its_own_applications(watched, admin_user, receiver):
+    channel(admin_user, receiver.url(), applications=["orders"])
+    channel(admin_user, receiver.url("other"), name="other", applications=[])
+    create_application({**APP_DATA, "slug": "billing", "table_name": "billing"},
+                       Actor(admin_user, "cli"))
+    services.update_channel(Channel.objects.get(name="ops"), {"applications": ["billing"]},
+                            Actor(admin_user, "cli"))
+    poll_everything_fine(watched)
+    poll_health(watched, {"eu-west-1": False})
+    evaluate()
+    poll_health(watched, {"eu-west-1": False})
+    evaluate()
+    send_all()
+    assert receiver.messages() == []
+    assert len(receiver.messages("/other")) == 1
+
+
+def test_a_region_removed_while_unhealthy_closes_its_incident(watched, admin_user, receiver):
+    from regions.models import RegionState
+
+    channel(admin_user, receiver.url())
+    poll_everything_fine(watched)
+    for _ in range(2):
+        poll_health(watched, {"eu-west-1": False})
+        evaluate()
+    watched.regions.filter(code="eu-west-1").update(state=RegionState.REMOVED)
+    evaluate()
+    send_all()
+    assert len(receiver.messages()) == 2
+    assert "no longer watched" in receiver.messages()[1]["message"]
+
+
+def test_secrets_of_a_failing_channel_are_neither_logged_nor_recorded(watched, admin_user,
+                                                                     dead_url, caplog):
+    secret_url = dead_url + "?token=V3ryS3cret"
+    channel(admin_user, secret_url)
+    poll_everything_fine(watched)
+    for _ in range(2):
+        poll_health(watched, {"eu-west-1": False})
+        evaluate()
+    with caplog.at_level("DEBUG"):
+        with pytest.raises(Exception, match="Connection error"):
+            delivery.attempt(Delivery.objects.get().pk)
+    assert "V3ryS3cret" not in caplog.text
+    assert "V3ryS3cret" not in Delivery.objects.get().last_error
