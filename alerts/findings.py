@@ -8,7 +8,8 @@ a rule for them would be one more function here, listed in RULES."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Min, OuterRef, Q, Subquery
+from django.conf import settings
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from deployer.models import Rollout, Status
@@ -88,7 +89,10 @@ def load(now: datetime, live_rollouts: set[int]) -> State:
         h_at=Subquery(sample.values("at")[:1]), h_status=Subquery(sample.values("status")[:1]),
         h_pct=Subquery(sample.values("percentage_healthy")[:1]),
         change_at=Subquery(change.values("at")[:1]),
-        change_healthy=Subquery(change.values("healthy")[:1])).order_by("code")
+        change_healthy=Subquery(change.values("healthy")[:1]),
+        p_ok=F("probe__ok"), p_at=F("probe__checked_at"), p_since=F("probe__since"),
+        p_failures=F("probe__failures"), p_detail=F("probe__detail"),
+        p_simulated=F("probe__simulated")).order_by("code")
     for region in watched:
         regions[region.application_id].append(region)
     longest = max([r.lag_minutes for r in rules.values()], default=5)
@@ -119,32 +123,61 @@ def load(now: datetime, live_rollouts: set[int]) -> State:
                  last_success, busy)
 
 
+def _route53(region, poll, now) -> bool | None:
+    """Route 53's word on a region: unhealthy, healthy, or None when there is no fresh one."""
+    fresh = region.h_at is not None and now - region.h_at <= RECENT
+    if poll is None or poll.failing or not fresh or region.h_status is None:
+        return None
+    return not is_healthy(region.h_status)
+
+
+def _probe(region, now, needed: int) -> bool | None:
+    """Meridian's own probe: failing `needed` times in a row, answering, or None (no recent)."""
+    if region.p_at is None or (now - region.p_at).total_seconds() > 3 * max(
+            settings.PROBE_INTERVAL, 1):
+        return None
+    return not region.p_ok and region.p_failures >= needed
+
+
 def health(state: State, application: Application) -> list[Finding]:
+    """Unhealthy when Route 53 says so for N polls, or at once when Meridian's own probe has
+    failed N times in a row (seconds, where Route 53's minute metric takes a minute or more)."""
     rules = state.rules[application.pk]
     poll = state.polls.get(pollers.health_key(application))
     found = []
     for region in state.regions[application.pk]:
-        if not region.health_check_id:
+        if not region.health_check_id and region.p_at is None:
             continue
         link = reverse("front:region_detail", args=[application.slug, region.code])
         base = dict(application_id=application.pk, event=Event.REGION_UNHEALTHY,
                     subject=region.code, link=link, regions=(region.code,),
-                    confirm=rules.unhealthy_polls, clear=rules.unhealthy_polls)
-        fresh = region.h_at is not None and state.now - region.h_at <= RECENT
-        if poll is None or poll.failing or not fresh or region.h_status is None:
+                    clear=rules.unhealthy_polls)
+        route53 = _route53(region, poll, state.now) if region.health_check_id else None
+        probe = _probe(region, state.now, rules.unhealthy_polls)
+        if route53 is None and probe is None:
             found.append(Finding(present=None, summary="", **base))
             continue
-        healthy = is_healthy(region.h_status)
-        since = region.change_at if region.change_healthy == healthy else region.h_at
-        if healthy:
-            summary = f"{region.code} is healthy again"
-        else:
+        seen = max(t for t in (poll.last_success_at if route53 is not None else None,
+                               region.p_at if probe is not None else None) if t)
+        if not (route53 or probe):
+            found.append(Finding(present=False, summary=f"{region.code} is healthy again",
+                                 seen=seen, **base))
+            continue
+        words, since = [], []
+        if route53:
             share = (f" ({region.h_pct:.0f} % of Route 53's checkers see it healthy)"
                      if region.h_pct is not None else "")
-            summary = (f"{region.code} is unhealthy: its Route 53 health check fails{share}, "
-                       "so Route 53 sends its clients to other regions")
-        found.append(Finding(present=not healthy, summary=summary, since=since,
-                             seen=poll.last_success_at, **base))
+            words.append(f"its Route 53 health check fails{share}, so Route 53 sends its "
+                         "clients to other regions")
+            since.append(region.change_at if region.change_healthy is False else region.h_at)
+        if probe:
+            how = " (simulated from the sandbox's faults)" if region.p_simulated else ""
+            words.append(f"its health endpoint failed Meridian's last {region.p_failures} "
+                         f"probes{how}: {region.p_detail}")
+            since.append(region.p_since)
+        found.append(Finding(present=True, since=min(s for s in since if s), seen=seen,
+                             summary=f"{region.code} is unhealthy: " + "; ".join(words),
+                             confirm=1 if probe else rules.unhealthy_polls, **base))
     return found
 
 

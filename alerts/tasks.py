@@ -8,7 +8,7 @@ from celery.signals import task_postrun
 from django.conf import settings
 
 from lib import shared_redis
-from watch.tasks import poll_metrics
+from watch.tasks import poll_metrics, probe_regions
 
 from . import delivery, evaluate
 from .sender import SendFailed
@@ -44,9 +44,9 @@ def deliver_alert(self, delivery_id: int) -> str:
 
 @task_postrun.connect
 def evaluate_after_poll(sender=None, **kwargs) -> None:
-    """Every poll cycle, done, skipped or failed, is followed by an evaluation: stale sources
-    are found even when cycles fail."""
-    if getattr(sender, "name", None) != poll_metrics.name:
+    """Every poll cycle and probe round, done, skipped or failed, is followed by an evaluation:
+    stale sources are found even when cycles fail."""
+    if getattr(sender, "name", None) not in (poll_metrics.name, probe_regions.name):
         return
     try:
         evaluate_alerts.apply_async()

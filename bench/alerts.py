@@ -1,15 +1,15 @@
 """Benchmark of alerts: the delay from an outage injected in the sandbox to the message on a
 receiver, and the cost of one evaluation cycle, at 3 and 30 regions.
 
-    .venv/bin/python bench/alerts.py [--sizes 3,30] [--runs 3] [--interval 30]
+    .venv/bin/python bench/alerts.py [--sizes 3,30] [--runs 3] [--interval 30] [--probe-interval 10]
 
 Starts a moto server, a real Celery worker (queues polling and default, threads pool) and beat
-in sandbox mode with POLL_INTERVAL=--interval, on Redis database 14 and a fresh SQLite database
+in sandbox mode with POLL_INTERVAL=--interval and PROBE_INTERVAL=--probe-interval, on Redis database 14 and a fresh SQLite database
 in a temporary folder, and an HTTP receiver on loopback behind a json:// channel. For each size
 it deploys one application (regions active, the table in moto), waits for two poll cycles, then
 --runs times, at a random moment of the poll cycle, injects an outage into another region the
 way the fault button does and times until the receiver has the message (default rules: two
-unhealthy polls). Then it counts the SQL queries, the AWS calls and the time of an evaluation
+unhealthy polls, or two failed probes). Then it counts the SQL queries, the AWS calls and the time of an evaluation
 cycle with every source fresh and the outages open."""
 
 import argparse
@@ -35,6 +35,8 @@ def parse_args():
     parser.add_argument("--sizes", default="3,30", help="numbers of regions")
     parser.add_argument("--runs", type=int, default=3, help="outages timed per size")
     parser.add_argument("--interval", type=int, default=30, help="POLL_INTERVAL in seconds")
+    parser.add_argument("--probe-interval", type=int, default=10,
+                        help="PROBE_INTERVAL in seconds (0: Route 53's metric only)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     return parser.parse_args()
 
@@ -81,6 +83,7 @@ def setup(workdir: Path, args, moto_url: str) -> dict:
         "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "2",
         "SANDBOX": "1", "POLL_INTERVAL": str(args.interval),
+        "PROBE_INTERVAL": str(args.probe_interval),
     }
     os.environ.update(env)
     import django

@@ -207,6 +207,9 @@ ROUTE53_RATE = envint("ROUTE53_RATE", 2)
 # How long the on-demand checker detail waits for a Route 53 budget slot before "busy".
 ROUTE53_BUDGET_WAIT = envfloat("ROUTE53_BUDGET_WAIT", 2.0)
 CHECKER_CACHE_SECONDS = envint("CHECKER_CACHE_SECONDS", 20)
+# Meridian's own probe of each region's health endpoint (seconds; an interval of 0 turns it off).
+PROBE_INTERVAL = envint("PROBE_INTERVAL", 10)
+PROBE_TIMEOUT = envfloat("PROBE_TIMEOUT", 3)
 
 # Alerts (docs/alerts.md)
 # Links in messages point here: the address people open Meridian at.
@@ -237,6 +240,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 1800},
     },
 }
+if PROBE_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["probe-regions"] = {
+        "task": "watch.tasks.probe_regions",
+        "schedule": PROBE_INTERVAL,
+        "options": {"expires": max(PROBE_INTERVAL - 1, 1)},
+    }
 if SANDBOX:
     CELERY_BEAT_SCHEDULE["emit-sandbox-metrics"] = {
         "task": "sandbox.tasks.emit_sandbox_metrics",
