@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import sender
-from .models import WAITING, Delivery, DeliveryAttempt, DeliveryStatus
+from .models import WAITING, Delivery, DeliveryAttempt, DeliveryStatus, Incident, IncidentStatus
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +91,14 @@ def requeue_stuck(now=None) -> list[int]:
         transaction.on_commit(lambda: enqueue(ids), robust=True)
     return ids
 
+
+
+def prune(now=None) -> dict[str, int]:
+    """Forget incidents resolved, and test messages sent, more than ALERT_RETENTION_DAYS ago
+    (their notices, deliveries and attempts go with them)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ALERT_RETENTION_DAYS)
+    incidents = Incident.objects.filter(status=IncidentStatus.RESOLVED, resolved_at__lt=cutoff)
+    old = Delivery.objects.filter(created_at__lt=cutoff).filter(
+        Q(is_test=True) | Q(notices__incident__in=incidents)).distinct()
+    deliveries = Delivery.objects.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
+    return {"incidents": incidents.delete()[0], "deliveries": deliveries[0]}

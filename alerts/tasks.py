@@ -42,6 +42,11 @@ def deliver_alert(self, delivery_id: int) -> str:
     return delivery.attempt(delivery_id)
 
 
+@shared_task(ignore_result=True, soft_time_limit=600, time_limit=660)
+def prune_alerts() -> dict[str, int]:
+    return delivery.prune()
+
+
 @task_postrun.connect
 def evaluate_after_poll(sender=None, **kwargs) -> None:
     """Every poll cycle and probe round, done, skipped or failed, is followed by an evaluation:

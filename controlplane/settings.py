@@ -178,6 +178,7 @@ CELERY_TASK_ROUTES = {
     "watch.tasks.*": {"queue": "polling"},
     "sandbox.tasks.*": {"queue": "polling"},
     "alerts.tasks.evaluate_alerts": {"queue": "polling"},
+    "alerts.tasks.prune_alerts": {"queue": "polling"},
     "alerts.tasks.deliver_alert": {"queue": "default"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -221,6 +222,8 @@ ALERT_RETRY_BACKOFF = envint("ALERT_RETRY_BACKOFF", 10)
 ALERT_RETRY_BACKOFF_MAX = envint("ALERT_RETRY_BACKOFF_MAX", 600)
 # Seconds to connect to, and then to wait for, a notification service.
 ALERT_SEND_TIMEOUT = envfloat("ALERT_SEND_TIMEOUT", 10)
+# Resolved incidents and test messages older than this are forgotten, daily.
+ALERT_RETENTION_DAYS = envint("ALERT_RETENTION_DAYS", 90)
 
 CELERY_BEAT_SCHEDULE = {
     "poll-metrics": {
@@ -239,6 +242,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 1800},
     },
+}
+CELERY_BEAT_SCHEDULE["prune-alerts"] = {
+    "task": "alerts.tasks.prune_alerts",
+    "schedule": 24 * 3600,
+    "options": {"expires": 3600},
 }
 if PROBE_INTERVAL > 0:
     CELERY_BEAT_SCHEDULE["probe-regions"] = {

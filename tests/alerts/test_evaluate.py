@@ -174,3 +174,20 @@ def test_secrets_of_a_failing_channel_are_neither_logged_nor_recorded(watched, a
             delivery.attempt(Delivery.objects.get().pk)
     assert "V3ryS3cret" not in caplog.text
     assert "V3ryS3cret" not in Delivery.objects.get().last_error
+
+
+def test_resolved_incidents_and_test_messages_are_forgotten_after_the_retention(
+        watched, admin_user, receiver, settings):
+    settings.ALERT_RETENTION_DAYS = 90
+    row = channel(admin_user, receiver.url())
+    poll_everything_fine(watched)
+    for healthy in (False, False, True, True):
+        poll_health(watched, {"eu-west-1": healthy})
+        evaluate()
+    services.test_channel(row, Actor(admin_user, "cli"), queue=False)
+    assert (Incident.objects.count(), Delivery.objects.count()) == (1, 3)
+
+    assert delivery.prune(timezone.now() + timedelta(days=89)) == {"incidents": 0,
+                                                                   "deliveries": 0}
+    delivery.prune(timezone.now() + timedelta(days=91))
+    assert not Incident.objects.exists() and not Delivery.objects.exists()
