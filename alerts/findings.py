@@ -175,7 +175,9 @@ def health(state: State, application: Application) -> list[Finding]:
             words.append(f"its health endpoint failed Meridian's last {region.p_failures} "
                          f"probes{how}: {region.p_detail}")
             since.append(region.p_since)
-        found.append(Finding(present=True, since=min(s for s in since if s), seen=seen,
+        # Route 53's verdict is confirmed poll by poll; the probe counted its own failures.
+        found.append(Finding(present=True, since=min(s for s in since if s),
+                             seen=region.p_at if probe else poll.last_success_at,
                              summary=f"{region.code} is unhealthy: " + "; ".join(words),
                              confirm=1 if probe else rules.unhealthy_polls, **base))
     return found

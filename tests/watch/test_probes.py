@@ -125,3 +125,18 @@ def test_a_probe_failing_twice_opens_an_incident_while_route_53_still_says_healt
 def test_only_regions_with_an_api_url_are_probed_outside_the_sandbox(application, settings):
     settings.SANDBOX = False
     assert probes.probe_all() == {"probed": 0, "failing": 0}
+
+
+def test_a_probe_round_does_not_count_as_a_second_poll_of_route_53(serving, admin_user):
+    from alerts.evaluate import evaluate
+    from alerts.models import Incident
+    from tests.alerts.conftest import poll_everything_fine, poll_health
+
+    serving.regions.update(health_check_id="hc")
+    poll_everything_fine(serving)
+    poll_health(serving, {"eu-west-1": False})
+    probe_regions()
+    evaluate()
+    probe_regions()
+    evaluate()
+    assert Incident.objects.get(subject="eu-west-1").status == "pending"
