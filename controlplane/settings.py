@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "watch",
     "sandbox",
     "deployer",
+    "alerts",
     "front",
 ]
 
@@ -203,6 +204,8 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # apprise's own lines can carry channel URLs (tokens): alerts logs its redacted words.
+        "apprise": {"level": "WARNING", "propagate": False, "handlers": []},
     },
 }
 
@@ -225,6 +228,9 @@ CELERY_TASK_ROUTES = {
     "deployer.tasks.*": {"queue": "deploys"},
     "watch.tasks.*": {"queue": "polling"},
     "sandbox.tasks.*": {"queue": "polling"},
+    "alerts.tasks.evaluate_alerts": {"queue": "polling"},
+    "alerts.tasks.prune_alerts": {"queue": "polling"},
+    "alerts.tasks.deliver_alert": {"queue": "default"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task running when the broker connection drops is cancelled and delivered again; deploy
@@ -255,6 +261,22 @@ ROUTE53_RATE = envint("ROUTE53_RATE", 2)
 # How long the on-demand checker detail waits for a Route 53 budget slot before "busy".
 ROUTE53_BUDGET_WAIT = envfloat("ROUTE53_BUDGET_WAIT", 2.0)
 CHECKER_CACHE_SECONDS = envint("CHECKER_CACHE_SECONDS", 20)
+# Meridian's own probe of each region's health endpoint (seconds; an interval of 0 turns it off).
+PROBE_INTERVAL = envint("PROBE_INTERVAL", 10)
+PROBE_TIMEOUT = envfloat("PROBE_TIMEOUT", 3)
+
+# Alerts (docs/alerts.md)
+# Links in messages point here: the address people open Meridian at.
+SITE_URL = envstr("SITE_URL", "http://localhost:8000")
+# A failed message is tried again this many times, waiting ALERT_RETRY_BACKOFF seconds doubled
+# each time (with jitter), at most ALERT_RETRY_BACKOFF_MAX.
+ALERT_DELIVERY_RETRIES = envint("ALERT_DELIVERY_RETRIES", 5)
+ALERT_RETRY_BACKOFF = envint("ALERT_RETRY_BACKOFF", 10)
+ALERT_RETRY_BACKOFF_MAX = envint("ALERT_RETRY_BACKOFF_MAX", 600)
+# Seconds to connect to, and then to wait for, a notification service.
+ALERT_SEND_TIMEOUT = envfloat("ALERT_SEND_TIMEOUT", 10)
+# Resolved incidents and test messages older than this are forgotten, daily.
+ALERT_RETENTION_DAYS = envint("ALERT_RETENTION_DAYS", 90)
 
 CELERY_BEAT_SCHEDULE = {
     "poll-metrics": {
@@ -274,6 +296,17 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 1800},
     },
 }
+CELERY_BEAT_SCHEDULE["prune-alerts"] = {
+    "task": "alerts.tasks.prune_alerts",
+    "schedule": 24 * 3600,
+    "options": {"expires": 3600},
+}
+if PROBE_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["probe-regions"] = {
+        "task": "watch.tasks.probe_regions",
+        "schedule": PROBE_INTERVAL,
+        "options": {"expires": max(PROBE_INTERVAL - 1, 1)},
+    }
 if SANDBOX:
     CELERY_BEAT_SCHEDULE["emit-sandbox-metrics"] = {
         "task": "sandbox.tasks.emit_sandbox_metrics",

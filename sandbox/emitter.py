@@ -142,3 +142,12 @@ def emit(now: datetime | None = None, rng: random.Random | None = None) -> EmitR
     for source_code, data in sorted(by_source.items()):
         _put(source_code, "AWS/DynamoDB", data, report)
     return report
+
+
+def probe_answers(regions: list[Region]) -> dict[int, tuple[bool, str]]:
+    """What Meridian's probe of each health endpoint would see: an injected outage fails it."""
+    outages = set(Region.objects.filter(pk__in=[r.pk for r in regions],
+                                        sandbox_faults__kind=FaultKind.OUTAGE)
+                  .values_list("pk", flat=True))
+    return {r.pk: (False, "sandbox: outage injected") if r.pk in outages
+            else (True, "sandbox: no outage") for r in regions}

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT_PACKAGES = ("controlplane", "lib", "accounts", "regions", "watch", "sandbox", "deployer",
-                    "front")
+                    "alerts", "front")
 
 
 def documented_variables() -> set[str]:

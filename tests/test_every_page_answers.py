@@ -1,6 +1,7 @@
 """Every page of the product, for an admin, with real data and with unknown ids: never a 500."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import get_resolver, reverse
@@ -8,12 +9,13 @@ from django.utils import timezone
 
 from accounts.audit import Actor
 from accounts.models import ApiToken
+from alerts import services as alert_services
 from deployer.models import Deployment, Rollout, Status
 from regions import services
 from regions.models import Region, RegionState
 from watch.models import HealthSample
 
-APPS = ("accounts", "regions", "watch", "sandbox", "deployer", "front")
+APPS = ("accounts", "regions", "watch", "sandbox", "deployer", "alerts", "front")
 
 
 def _routes():
@@ -48,8 +50,14 @@ def deployed(application, admin_user):
                                            status=Status.SUCCEEDED)
     deployment.log("Deployment succeeded.")
     token, _ = ApiToken.issue(admin_user, "t")
+    channel = alert_services.create_channel({"name": "ops", "url": "json://127.0.0.1:9/x"},
+                                            actor)
+    test = alert_services.test_channel(channel, actor, queue=False)
+    window = alert_services.create_window(
+        application, {"ends_at": timezone.now() + timedelta(hours=1), "reason": "upgrade"}, actor)
     return {"slug": "orders", "code": "us-east-1", "pk": rollout.pk, "action": "outage",
-            "deployment": deployment.pk, "token": token.pk}
+            "deployment": deployment.pk, "token": token.pk, "channel": channel.pk,
+            "delivery": test.pk, "window": window.pk}
 
 
 def _args(name, params, values):
@@ -57,6 +65,12 @@ def _args(name, params, values):
         return [values["deployment"]]
     if name == "accounts:token_revoke":
         return [values["token"]]
+    if name.startswith("alerts:channel_") and params:
+        return [values["channel"]]
+    if name == "alerts:delivery_status":
+        return [values["delivery"]]
+    if name == "alerts:window_end":
+        return [values["window"]]
     return [values[p] for p in params]
 
 
@@ -66,6 +80,7 @@ POST_ONLY = {
     "regions:application_validate", "regions:region_validate",
     "sandbox:region_fault", "deployer:application_plan", "deployer:application_deploy",
     "deployer:rollout_apply", "deployer:rollout_confirm", "deployer:rollout_cancel",
+    "alerts:channel_delete", "alerts:channel_test", "alerts:window_create", "alerts:window_end",
 }
 
 
@@ -85,7 +100,8 @@ def test_every_page_answers_an_admin_without_a_server_error(client, admin_user, 
 def test_unknown_ids_answer_404_not_500(client, admin_user, deployed, name, params, aws):
     client.force_login(admin_user)
     unknown = {"slug": "nope", "code": "eu-north-1", "pk": 999999, "action": "outage",
-               "deployment": 999999, "token": 999999}
+               "deployment": 999999, "token": 999999, "channel": 999999, "delivery": 999999,
+               "window": 999999}
     response = client.get(reverse(name, args=_args(name, params, unknown)))
     assert response.status_code in (404, 405), (name, response.status_code)
 

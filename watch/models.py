@@ -165,3 +165,29 @@ class PollState(models.Model):
         if self.behind(interval, now):
             return f"no successful poll since {self.last_success_at:%H:%M:%S} UTC"
         return ""
+
+
+class HealthProbe(models.Model):
+    """Meridian's own latest look at a region's health endpoint: a second opinion to Route 53,
+    within seconds. One row per region, so it never grows."""
+
+    region = models.OneToOneField("regions.Region", on_delete=models.CASCADE,
+                                  related_name="probe")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    since = models.DateTimeField(help_text="When `ok` last changed.")
+    failures = models.PositiveIntegerField(default=0, help_text="Failed probes in a row.")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    simulated = models.BooleanField(
+        default=False, help_text="Read from the sandbox's injected faults, not over HTTPS.")
+
+    class Meta:
+        ordering = ["region"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ok=False) | models.Q(failures=0),
+                                   name="health_probe_ok_has_no_failures"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {'ok' if self.ok else 'failing'} at {self.checked_at}"

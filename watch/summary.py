@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -53,6 +53,10 @@ def _regions_with_latest_health(queryset):
         change_at=Subquery(change.values("at")[:1]),
         change_healthy=Subquery(change.values("healthy")[:1]),
         change_previous=Subquery(change.values("previous")[:1]),
+        # Meridian's own probe, through the one-to-one: a join, not a query.
+        p_ok=F("probe__ok"), p_at=F("probe__checked_at"), p_since=F("probe__since"),
+        p_ms=F("probe__latency_ms"), p_detail=F("probe__detail"),
+        p_simulated=F("probe__simulated"),
     )
 
 
@@ -215,9 +219,19 @@ def _tile(region: Region, watch: Watch, line: list, replicas: dict | None,
     waiting = bool(watched and health_source and health_source.waiting)
     tile["signal"] = region_signal(region.state, tile["health"], stale=tile["stale"],
                                    waiting=waiting)
+    tile["probe"] = _probe(region, watch.now)
     if replicas is not None and replicas.get("reported") and not region.is_main:
         tile["replica_status"] = replicas["replicas"].get(region.code, "not a replica")
     return tile
+
+
+def _probe(region: Region, now) -> dict | None:
+    """Meridian's own probe of the region's health endpoint: a second opinion to Route 53."""
+    if getattr(region, "p_at", None) is None:
+        return None
+    return {"ok": region.p_ok, "at": region.p_at, "since": region.p_since, "ms": region.p_ms,
+            "detail": region.p_detail, "simulated": region.p_simulated,
+            "old": (now - region.p_at).total_seconds() > 3 * max(settings.PROBE_INTERVAL, 1)}
 
 
 def tiles_context(application: Application, watch: Watch | None = None,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from lib import shared_redis
 
-from . import pollers, summary
+from . import pollers, probes, summary
 from .models import HealthSample, ReplicationRollup, ReplicationSample
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,14 @@ def poll_metrics() -> dict:
             lock.release()
         except Exception:  # the lock expired under a very slow cycle; nothing to undo
             log.warning("poll_metrics: lock had expired before release")
+
+
+# A probe still queued when the next one is due is worthless too.
+@shared_task(acks_late=False, ignore_result=True, soft_time_limit=30, time_limit=45,
+             expires=max(settings.PROBE_INTERVAL - 1, 1))
+def probe_regions() -> dict:
+    """Meridian's own look at every region's health endpoint (watch.probes)."""
+    return probes.probe_all()
 
 
 def _delete_in_batches(queryset, batch: int) -> int:
