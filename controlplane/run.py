@@ -65,6 +65,17 @@ def secret_key(var_dir: Path) -> str:
     return key
 
 
+RUNNING = "running.env"
+SHARED_WITH_COMMANDS = ("REDIS_URL", "AWS_ENDPOINT_URL")
+
+
+def write_running(var_dir: Path, env: dict) -> None:
+    lines = [f"{name}={env[name]}" for name in SHARED_WITH_COMMANDS if env.get(name)]
+    path = var_dir / RUNNING
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
 class Group:
     """Child processes started in their own process groups, stopped together."""
 
@@ -212,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             except OSError:
                 pass
             log(f"ready: open {url}  (Ctrl-C stops everything)")
+            # manage.py in this checkout reaches the same broker and local AWS while we run.
+            write_running(var_dir, env)
         while True:
             dead = group.first_dead()
             if dead:
@@ -223,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         log("stopping")
         return 0
     finally:
+        (var_dir / RUNNING).unlink(missing_ok=True)
         group.stop()
         log("stopped")
 

@@ -61,10 +61,19 @@ def test_the_product_starts_without_redis_serves_the_login_page_and_stops_cleanl
         assert result.get(timeout=60) == []
         client.close()
 
+        # manage.py in the checkout reaches the running broker and local AWS without exports.
+        command = {k: v for k, v in env.items() if k != "SANDBOX"}
+        command["MERIDIAN_VAR_DIR"] = str(tmp_path / "var")
+        emitted = subprocess.run([sys.executable, "manage.py", "sandbox", "emit"], cwd=ROOT,
+                                 env=command, capture_output=True, text=True, timeout=120)
+        assert emitted.returncode == 0, emitted.stderr
+        assert "AWS calls" in emitted.stdout
+
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 6
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     assert "meridian | stopped" in log.read_text()
+    assert not (tmp_path / "var" / "running.env").exists()
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
