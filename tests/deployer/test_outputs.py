@@ -129,7 +129,7 @@ def test_a_deployed_stack_without_a_health_check_is_a_contract_error(aws, applic
 def test_a_stack_that_does_not_exist_is_an_aws_error(aws, application):
     with pytest.raises(AwsError) as caught:
         stack_health_check(application, "eu-west-1", "orders-eu-west-1")
-    assert "cloudformation in eu-west-1" in str(caught.value)
+    assert "CloudFormation in eu-west-1" in str(caught.value)
 
 
 def aws_checks() -> dict[str, str]:
