@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import roles
 from accounts.audit import Actor
 from accounts.roles import OPERATOR, VIEWER, role_required
-from regions.models import Application
+from regions.models import Application, Region
 
 from . import rollouts
 from .models import ACTIVE, Deployment, DeploymentEvent, Rollout
@@ -124,6 +124,21 @@ def application_deploy(request, slug: str):
         return rollout
 
     return _start(request, slug, review)
+
+
+@require_POST
+@role_required(OPERATOR)
+def region_bootstrap(request, slug: str, code: str):
+    """Bootstrap one region: the CDK toolkit's stack, deployed at once, its log live."""
+    region = get_object_or_404(Region, application__slug=slug, code=code)
+
+    def start(application, user, actor):
+        rollout = rollouts.start_bootstrap(application, user, actor, region=region.code)
+        messages.info(request, f"Bootstrapping {region.code}: the CDK toolkit's stack is "
+                               "deployed through a change set.")
+        return rollout
+
+    return _start(request, slug, start)
 
 
 def _act(request, pk: int, action, done: str):

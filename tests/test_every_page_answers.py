@@ -66,6 +66,7 @@ POST_ONLY = {
     "regions:application_validate", "regions:region_validate",
     "sandbox:region_fault", "deployer:application_plan", "deployer:application_deploy",
     "deployer:rollout_apply", "deployer:rollout_confirm", "deployer:rollout_cancel",
+    "deployer:region_bootstrap",
 }
 
 
