@@ -71,9 +71,10 @@ def template_version() -> int:
     return int(toolkit_template()["Resources"]["CdkBootstrapVersion"]["Properties"]["Value"])
 
 
-def read_version(application, region: str, parameter: str = VERSION_PARAMETER) -> int | None:
+def read_version(application, region: str, parameter: str = VERSION_PARAMETER,
+                 **config) -> int | None:
     """The bootstrap version in the region's SSM parameter; None when there is none."""
-    ssm = aws.client("ssm", region, application)
+    ssm = aws.client("ssm", region, application, **config)
     try:
         value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
     except Exception as exc:  # noqa: BLE001 - every AWS failure becomes an AwsError
@@ -185,7 +186,9 @@ def region_status(region) -> RegionBootstrap:
     parameter = (newest or {}).get("version_parameter") or VERSION_PARAMETER
     required = (newest or {}).get("bootstrap_version") or 0
     try:
-        found = read_version(region.application, region.code, parameter)
+        # A page waits for this: one attempt, never the worker's patient retries.
+        found = read_version(region.application, region.code, parameter,
+                             retries={"mode": "standard", "max_attempts": 1})
     except aws.AwsError as exc:
         return RegionBootstrap(required, parameter, None, str(exc), needed)
     return RegionBootstrap(required, parameter, found, "", needed)
