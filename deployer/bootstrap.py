@@ -93,9 +93,10 @@ def require(d: Deployment) -> None:
     logs one line. Raises NotBootstrapped, or lib.aws.AwsError when SSM cannot be read."""
     needs = d.needs or {}
     required, parameter = needs.get("bootstrap_version") or 0, needs.get("version_parameter")
-    if not parameter:
-        return  # a bootstrapless synthesizer: nothing to check
     region, slug = d.region.code, d.rollout.application.slug
+    if not parameter:
+        d.log(f"{region}: the stack's synthesizer needs no bootstrap.")
+        return
     found = read_version(d.rollout.application, region, parameter)
     if found is None or found < required:
         raise NotBootstrapped(slug, region, required, found, parameter)
