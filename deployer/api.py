@@ -11,7 +11,7 @@ from accounts.audit import Actor, client_ip
 from accounts.auth import api_auth
 from accounts.roles import OPERATOR, VIEWER
 from lib.api_schemas import ERRORS as COMMON_ERRORS
-from regions.models import Application
+from regions.models import Application, Region
 
 from . import rollouts
 from .models import Deployment, DeploymentEvent, Rollout
@@ -161,6 +161,16 @@ def plan_create(request, slug: str):
 def deploy_create(request, slug: str):
     """Plan and apply at once; stateful replacements or removals wait for confirmation."""
     return _start(request, slug, rollouts.start_deploy)
+
+
+@router.post("/applications/{slug}/regions/{code}/bootstrap",
+             response={201: RolloutOut, **ERRORS}, auth=api_auth(OPERATOR))
+def region_bootstrap(request, slug: str, code: str):
+    """Deploy the CDK bootstrap stack (CDKToolkit) to the region, at once (a rollout of kind
+    bootstrap); 409 while another rollout of the application is active."""
+    region = get_object_or_404(Region, application__slug=slug, code=code)
+    return _start(request, slug, lambda application, user, actor: rollouts.start_bootstrap(
+        application, user, actor, region=region.code))
 
 
 def _act(request, pk: int, action):

@@ -44,12 +44,15 @@ class RolloutKind(models.TextChoices):
     PLAN = "plan", "Plan"
     DEPLOY = "deploy", "Deploy"
     DESTROY_REGION = "destroy_region", "Destroy region"
+    BOOTSTRAP = "bootstrap", "Bootstrap"
 
 
 class Action(models.TextChoices):
     UPDATE_MAIN = "update_main", "Update main region"
     DEPLOY_REGION = "deploy_region", "Deploy region"
     DESTROY_REGION = "destroy_region", "Destroy region"
+    # The CDK bootstrap stack (CDKToolkit) of the region, not the application's own stack.
+    BOOTSTRAP = "bootstrap", "Bootstrap"
 
 
 class Job(models.Model):
@@ -198,6 +201,15 @@ class Deployment(Job):
                                         related_name="dependents")
     stack_name = models.CharField(max_length=128)
     template = models.JSONField(null=True, blank=True)
+    synth_key = models.CharField(
+        max_length=64, blank=True,
+        help_text="The synth cache entry whose cloud assembly holds this step's stack and assets.",
+    )
+    needs = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the stack needs besides its template: bootstrap version, assets, nested "
+                  "stacks.",
+    )
     change_set_id = models.CharField(max_length=2048, blank=True)
     change_set_name = models.CharField(max_length=128, blank=True)
     changes = models.JSONField(default=list, blank=True)
@@ -219,9 +231,10 @@ class Deployment(Job):
     class Meta:
         ordering = ["rollout", "step"]
         constraints = [
+            # A bootstrap step changes the region's CDKToolkit stack, not the application's.
             models.UniqueConstraint(
                 fields=["region"],
-                condition=Q(status__in=["queued", "running"]),
+                condition=Q(status__in=["queued", "running"]) & ~Q(action="bootstrap"),
                 name="one_active_deployment_per_region",
                 violation_error_message="Another deployment to this region is already running.",
             ),

@@ -8,7 +8,7 @@ succeeded and cancels those behind a failure, so no worker ever waits for anothe
 """
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from celery import current_app
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.audit import Actor, record
 
-from . import planning
+from . import bootstrap, planning
 from .cloudformation import EngineError
 from .models import (
     ACTIVE,
@@ -78,6 +78,8 @@ class Templates:
     key: str
     stacks: dict[str, tuple[str, dict]]  # region -> (stack name, template)
     lines: list[tuple[str, str]]
+    needs: dict[str, dict] = field(default_factory=dict)  # region -> StackNeeds.summary()
+    assembly: bool = False  # key names a synth cache entry holding the stacks and their assets
 
 
 def synth_templates(application, regions, replica_regions, on_line=None) -> Templates:
@@ -88,6 +90,8 @@ def synth_templates(application, regions, replica_regions, on_line=None) -> Temp
         key=result.key,
         stacks={code: (a.stack_name, a.template) for code, a in result.stacks.items()},
         lines=list(result.lines),
+        needs={code: a.needs.summary(code) for code, a in result.stacks.items()},
+        assembly=True,
     )
 
 
@@ -141,7 +145,8 @@ def start_plan(application, user, actor: Actor | None = None) -> Rollout:
 def pending_plan(application) -> Rollout | None:
     """A plan that waits for review and is still fresh enough to apply."""
     plan = application.rollouts.filter(
-        status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).first()
+        status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).exclude(
+        kind=RolloutKind.BOOTSTRAP).first()
     return None if plan is None or plan.plan_too_old else plan
 
 
@@ -160,11 +165,19 @@ def start_deploy(application, user, actor: Actor | None = None) -> Rollout:
     return start_rollout(application, user, RolloutKind.DEPLOY, actor)
 
 
+def start_bootstrap(application, user, actor: Actor | None = None, region: str = "") -> Rollout:
+    """Deploy the CDK bootstrap stack to the application's regions (or one), at once."""
+    return start_rollout(application, user, RolloutKind.BOOTSTRAP, actor, only_region=region)
+
+
 def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     """In a worker: work out the steps, synthesize their templates, queue their change sets."""
     if not Rollout.claim(rollout_id, task_id):
         return
     rollout = Rollout.objects.select_related("application").get(pk=rollout_id)
+    if rollout.kind == RolloutKind.BOOTSTRAP:
+        plan_bootstrap(rollout)
+        return
     application = rollout.application
     states = dict(application.regions.values_list("code", "state"))
     try:
@@ -190,6 +203,17 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
         if d.status == Status.QUEUED:
             Deployment.objects.filter(pk=d.pk).update(heartbeat_at=timezone.now())
             _send("plan_deployment", d.pk)
+
+
+def plan_bootstrap(rollout: Rollout) -> None:
+    """A bootstrap rollout: one step per region, each the region's CDKToolkit stack."""
+    regions = bootstrap.bootstrap_regions(rollout)
+    if not regions:
+        end(rollout, Status.SUCCEEDED, "Nothing to bootstrap: the application has no regions.")
+        return
+    for region in regions:
+        d = bootstrap.create_step(rollout, region)
+        _send("plan_deployment", d.pk)
 
 
 @transaction.atomic
@@ -249,7 +273,10 @@ def synthesize(rollout: Rollout, deployments: list[Deployment]) -> None:
             stack_name, template = result.stacks[d.region.code]
             d.template = template
             d.stack_name = stack_name or d.stack_name
-            d.save(update_fields=["template", "stack_name"])
+            # The step finds its assembly (and assets) in the synth cache by this key.
+            d.synth_key = result.key if result.assembly else ""
+            d.needs = result.needs.get(d.region.code, {})
+            d.save(update_fields=["template", "stack_name", "synth_key", "needs"])
     rollout.synth_key = ",".join(keys)[:128]
     rollout.save(update_fields=["synth_key"])
 
@@ -279,7 +306,7 @@ def after_plan(rollout_id: int) -> None:
             status=status, needs_confirmation=bool(flagged), explanation=explanation,
             planned_at=timezone.now()) != 1:
         return
-    if rollout.kind == RolloutKind.DEPLOY and not flagged:
+    if rollout.kind in (RolloutKind.DEPLOY, RolloutKind.BOOTSTRAP) and not flagged:
         rollout.refresh_from_db()
         begin_apply(rollout)
 
@@ -290,7 +317,9 @@ def begin_apply(rollout: Rollout) -> Rollout:
             moved = Rollout.objects.filter(
                 pk=rollout.pk, status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION],
             # An applied plan is a deploy: that is what the lists and tiles should say.
-            ).update(status=Status.RUNNING, applied_at=timezone.now(), kind=RolloutKind.DEPLOY,
+            ).update(status=Status.RUNNING, applied_at=timezone.now(),
+                     kind=RolloutKind.BOOTSTRAP if rollout.kind == RolloutKind.BOOTSTRAP
+                     else RolloutKind.DEPLOY,
                      started_at=timezone.now(), heartbeat_at=timezone.now())
     except IntegrityError:
         existing = active_rollout(rollout.application)

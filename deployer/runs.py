@@ -14,9 +14,13 @@ from lib import aws
 from regions.models import Region, RegionState
 from regions.services import set_region_state
 
-from . import rollouts
+from . import bootstrap, publishing, rollouts
 from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome
 from .models import FINISHED, Action, Deployment, Level, Rollout, Status
+from .outputs import HealthCheckNotFound, health_check_id
+
+# Steps whose stack is the application's own in the region (not its bootstrap stack).
+REGION_STACKS = (Action.UPDATE_MAIN, Action.DEPLOY_REGION)
 
 
 def plan_deployment(deployment_id: int, task_id: str = "") -> None:
@@ -34,7 +38,8 @@ def plan_deployment(deployment_id: int, task_id: str = "") -> None:
             status, explanation = Status.PLANNED, ""
         else:
             engine = Engine(d, heartbeat=lambda: _bump(deployment_id))
-            changed = engine.create_change_set(d.template or {})
+            request = change_set_request(engine)
+            changed = engine.create_change_set(request.template, **request.options)
             status = Status.PLANNED
             explanation = "" if changed else "No changes."
     except (EngineError, aws.AwsError) as exc:
@@ -46,8 +51,36 @@ def plan_deployment(deployment_id: int, task_id: str = "") -> None:
     rollouts.after_plan(d.rollout_id)
 
 
-def _bump(deployment_id: int) -> None:
-    Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+def _bump(*deployment_ids: int) -> None:
+    Deployment.objects.filter(pk__in=deployment_ids).update(heartbeat_at=timezone.now())
+
+
+def change_set_request(engine) -> publishing.Request:
+    """What the step's change set is made from, its assets published. In the sandbox a region
+    that is not bootstrapped is bootstrapped first, by a bootstrap step of the same rollout."""
+    try:
+        return publishing.request_for(engine)
+    except bootstrap.NotBootstrapped as exc:
+        if not settings.SANDBOX or not exc.standard:
+            raise
+        bootstrap_first(engine.d, exc)
+        return publishing.request_for(engine)
+
+
+def bootstrap_first(d: Deployment, why: bootstrap.NotBootstrapped) -> None:
+    """Sandbox only: bootstrap the step's region now, as a step of its rollout."""
+    b = bootstrap.create_step(d.rollout, d.region)
+    d.log(f"{why.region} is not bootstrapped (found "
+          f"{'none' if why.found is None else why.found}, the stack needs {why.required}); the "
+          f"sandbox bootstraps it first (step {b.step}).", level=Level.WARNING)
+    if not Deployment.claim(b.pk, d.task_id):
+        raise EngineError(f"The bootstrap step {b.step} of {why.region} was taken by another "
+                          "worker; plan again.", retryable=True)
+    b = Deployment.objects.select_related("rollout__application", "region").get(pk=b.pk)
+    _run(b, heartbeat=lambda: _bump(b.pk, d.pk))
+    b.refresh_from_db()
+    if b.status != Status.SUCCEEDED:
+        raise EngineError(f"Bootstrapping {why.region} failed (step {b.step}): {b.explanation}")
 
 
 def _cancel_requested(rollout_id: int) -> bool:
@@ -65,9 +98,9 @@ def run_deployment(deployment_id: int, task_id: str = "") -> None:
         rollouts.advance(d.rollout_id)
 
 
-def _run(d: Deployment) -> None:
+def _run(d: Deployment, heartbeat=None) -> None:
     rollout = d.rollout
-    engine = Engine(d, heartbeat=lambda: _bump(d.pk),
+    engine = Engine(d, heartbeat=heartbeat or (lambda: _bump(d.pk)),
                     should_cancel=lambda: _cancel_requested(rollout.pk))
     region_starting(d)
     try:
@@ -76,7 +109,8 @@ def _run(d: Deployment) -> None:
             outcome = engine.follow(deleting=True)
         else:
             if not d.change_set_id:
-                changed = engine.create_change_set(d.template or {})
+                request = change_set_request(engine)
+                changed = engine.create_change_set(request.template, **request.options)
                 if d.stateful_changes and rollout.confirmed_at is None:
                     finish_deployment(d, Status.FAILED, "This step replaces or removes "
                                       "stateful resources and the rollout was not confirmed.")
@@ -87,7 +121,7 @@ def _run(d: Deployment) -> None:
                 # Nothing runs, so the stack's status (maybe an earlier rollback) is not ours.
                 d.outputs = engine.outputs(engine.describe_stack())
                 d.save(update_fields=["outputs"])
-                finish_deployment(d, Status.SUCCEEDED, "No changes.")
+                succeed(d, "No changes.")
                 return
             engine.execute()
             outcome = engine.follow()
@@ -160,21 +194,38 @@ def settle(d: Deployment, outcome: Outcome, note: str = "") -> None:
     d.outputs = outcome.outputs
     d.save(update_fields=["outputs"])
     if ok:
-        explanation = " ".join(p for p in [note, f"Stack {status}." if status else ""] if p)
-        finish_deployment(d, Status.SUCCEEDED, explanation)
+        succeed(d, " ".join(p for p in [note, f"Stack {status}." if status else ""] if p))
     else:
         reason = outcome.reason or f"The stack ended in {status or 'an unknown state'}."
         final = Status.CANCELLED if cancelled else Status.FAILED
         finish_deployment(d, final, " ".join(p for p in [note, f"{status}: {reason}"] if p))
 
 
-def finish_deployment(d: Deployment, status: str, explanation: str) -> None:
+def succeed(d: Deployment, explanation: str) -> None:
+    """Finish a step whose stack is deployed, with its region's health check: the
+    HealthCheckId output, or the one among the stack's resources. An app whose stack has none
+    to watch breaks the contract: the step fails saying so."""
+    found = ""
+    if d.action in REGION_STACKS:
+        try:
+            found = health_check_id(d.rollout.application, d.region.code, d.stack_name,
+                                    d.outputs or {}, d.template)
+        except HealthCheckNotFound as exc:
+            finish_deployment(d, Status.FAILED, f"{explanation} Contract error: {exc}".strip())
+            return
+        except aws.AwsError as exc:
+            d.log(f"Could not look for the stack's health check: {exc}", level=Level.WARNING)
+    finish_deployment(d, Status.SUCCEEDED, explanation, health_check=found)
+
+
+def finish_deployment(d: Deployment, status: str, explanation: str,
+                      health_check: str = "") -> None:
     """End a running step, log it and update its region, unless another caller ended it."""
     if not d.end(status, explanation):
         return
     d.log(f"Deployment {status}: {explanation}" if explanation else f"Deployment {status}.",
           level=Level.INFO if status == Status.SUCCEEDED else Level.ERROR)
-    region_finished(d)
+    region_finished(d, health_check)
 
 
 def _system() -> Actor:
@@ -183,19 +234,21 @@ def _system() -> Actor:
 
 def region_starting(d: Deployment) -> None:
     region = Region.objects.get(pk=d.region_id)
-    if d.action != Action.DESTROY_REGION and region.state in (RegionState.PLANNED,
-                                                              RegionState.FAILED):
+    if d.action in REGION_STACKS and region.state in (RegionState.PLANNED, RegionState.FAILED):
         set_region_state(region, RegionState.PROVISIONING, _system())
 
 
-def region_finished(d: Deployment) -> None:
+def region_finished(d: Deployment, health_check: str = "") -> None:
+    if d.action == Action.BOOTSTRAP:
+        return  # the region's bootstrap stack: nothing of the region's own changes
     region = Region.objects.select_related("application").get(pk=d.region_id)
     outputs = d.outputs or {}
     fields = {}
-    if outputs:
+    if outputs or health_check:
         fields = {
             "outputs": outputs,
-            "health_check_id": outputs.get("HealthCheckId", region.health_check_id)[:64],
+            "health_check_id": (health_check or outputs.get("HealthCheckId",
+                                                            region.health_check_id))[:64],
             "api_url": outputs.get("ApiUrl", region.api_url)[:2048],
             "rest_api_id": outputs.get("RestApiId", region.rest_api_id)[:64],
         }

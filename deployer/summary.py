@@ -38,7 +38,8 @@ def last_results_by_region(application) -> dict[int, str]:
 
     One query whatever the number of regions (DISTINCT ON would be PostgreSQL-only)."""
     newest = (
-        Deployment.objects.filter(region__application=application)
+        # A region's bootstrap stack is not its application's: the tiles show the latter.
+        Deployment.objects.filter(region__application=application).exclude(action="bootstrap")
         .values("region_id")
         .annotate(newest=Max("pk"))
         .values_list("newest", flat=True)

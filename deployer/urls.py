@@ -14,4 +14,6 @@ urlpatterns = [
     path("applications/<slug:slug>/plan", views.application_plan, name="application_plan"),
     path("applications/<slug:slug>/deploy", views.application_deploy, name="application_deploy"),
     path("applications/<slug:slug>/rollouts/", views.rollout_list, name="rollout_list"),
+    path("applications/<slug:slug>/regions/<str:code>/bootstrap", views.region_bootstrap,
+         name="region_bootstrap"),
 ]

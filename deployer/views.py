@@ -2,17 +2,17 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Case, Prefetch, When, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from accounts.audit import Actor
 from accounts.roles import OPERATOR, VIEWER, role_required
-from regions.models import Application
+from regions.models import Application, Region
 
 from . import rollouts
-from .models import ACTIVE, Deployment, DeploymentEvent, Rollout
+from .models import ACTIVE, Action, Deployment, DeploymentEvent, Rollout
 
 EVENTS_PER_FRAGMENT = 500
 
@@ -27,7 +27,9 @@ def _polling(rollout: Rollout) -> bool:
 
 
 def _rollout_context(request, rollout: Rollout) -> dict:
-    deployments = list(rollout.deployments.select_related("region").order_by("step"))
+    # Bootstrap steps come first: a plan in the sandbox runs them before the region's own.
+    deployments = list(rollout.deployments.select_related("region").order_by(
+        Case(When(action=Action.BOOTSTRAP, then=0), default=1), "step"))
     return {
         "rollout": rollout,
         "deployments": deployments,
@@ -124,6 +126,21 @@ def application_deploy(request, slug: str):
         return rollout
 
     return _start(request, slug, review)
+
+
+@require_POST
+@role_required(OPERATOR)
+def region_bootstrap(request, slug: str, code: str):
+    """Bootstrap one region: the CDK toolkit's stack, deployed at once, its log live."""
+    region = get_object_or_404(Region, application__slug=slug, code=code)
+
+    def start(application, user, actor):
+        rollout = rollouts.start_bootstrap(application, user, actor, region=region.code)
+        messages.info(request, f"Bootstrapping {region.code}: the CDK toolkit's stack is "
+                               "deployed through a change set.")
+        return rollout
+
+    return _start(request, slug, start)
 
 
 def _act(request, pk: int, action, done: str):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_entries
 from accounts.roles import VIEWER, role_required
+from deployer.bootstrap import region_bootstrap_context
 from deployer.summary import last_results_by_region, overview_context
 from regions.models import Application, Region, RegionState
 from watch import summary
@@ -70,6 +71,7 @@ def region_detail(request, slug, code):
         "history": audit_entries(application=application.slug).filter(
             object_type="region", object_id=str(region.pk))[:20],
         **summary.region_context(region, rng=parse_range(request.GET.get("range"))),
+        **region_bootstrap_context(region),
     }
     if settings.SANDBOX:
         context.update(

@@ -17,7 +17,8 @@ def product_modules():
     for package in ["controlplane", "lib", *APPS]:
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
-            if "/migrations/" not in relative:
+            # Installed npm packages (the toolkit's) ship Python files of their own.
+            if "/migrations/" not in relative and "/node_modules/" not in relative:
                 yield relative, path
 
 

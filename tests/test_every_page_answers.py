@@ -81,6 +81,7 @@ POST_ONLY = {
     "sandbox:region_fault", "deployer:application_plan", "deployer:application_deploy",
     "deployer:rollout_apply", "deployer:rollout_confirm", "deployer:rollout_cancel",
     "alerts:channel_delete", "alerts:channel_test", "alerts:window_create", "alerts:window_end",
+    "deployer:region_bootstrap",
 }
 
 

@@ -1,4 +1,5 @@
-"""What a change set changes: its pages read whole, each change parsed, and the changes that
+"""What a change set changes: its pages read whole, each change parsed (those of nested stacks'
+change sets too, their logical ids prefixed with the nested stack's), and the changes that
 replace or remove a resource holding state flagged for confirmation."""
 
 from itertools import chain
@@ -10,10 +11,15 @@ STATEFUL_TYPES = frozenset(
         "AWS::Route53::HealthCheck",
         "AWS::ApiGateway::DomainName",
         "AWS::CertificateManager::Certificate",
+        # How Table.replicationRegions makes a replica: removing it deletes the region's data.
+        "Custom::DynamoDBReplica",
     }
 )
-# Removing a latency record takes the region out of DNS; replacing it is harmless.
-STATEFUL_ON_REMOVAL = frozenset({"AWS::Route53::RecordSet"})
+# Removing a latency record takes the region out of DNS; replacing it is harmless. Removing a
+# nested stack removes every resource in it.
+STATEFUL_ON_REMOVAL = frozenset({"AWS::Route53::RecordSet", "AWS::CloudFormation::Stack"})
+# CloudFormation allows nested stacks this deep; deeper change sets are not read.
+MAX_NESTING = 5
 
 CHANGE_SET_FINAL = ("CREATE_COMPLETE", "FAILED")
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -28,7 +34,7 @@ def final_change_set(pages) -> dict:
     return first
 
 
-def parse_change(change: dict) -> dict:
+def parse_change(change: dict, prefix: str = "") -> dict:
     rc = change.get("ResourceChange", {})
     action = rc.get("Action", "")
     kind = rc.get("ResourceType", "")
@@ -37,10 +43,28 @@ def parse_change(change: dict) -> dict:
     stateful = (kind in STATEFUL_TYPES and (action == "Remove" or replaced)) or (
         kind in STATEFUL_ON_REMOVAL and action == "Remove")
     return {
-        "logical_id": rc.get("LogicalResourceId", ""),
+        "logical_id": prefix + rc.get("LogicalResourceId", ""),
         "physical_id": rc.get("PhysicalResourceId", ""),
         "type": kind,
         "action": action,
         "replacement": replacement if action == "Modify" else False,
         "stateful_flag": stateful,
     }
+
+
+def parse_changes(changes: list[dict], describe, prefix: str = "", depth: int = 0) -> list[dict]:
+    """Every change, each nested stack's followed by the changes of its own change set.
+
+    `describe(change_set_id)` answers DescribeChangeSet for a nested change set (every page);
+    a change set made with IncludeNestedStacks names one in each nested stack's change."""
+    parsed = []
+    for change in changes:
+        parsed.append(parse_change(change, prefix))
+        rc = change.get("ResourceChange", {})
+        nested_id = rc.get("ChangeSetId")
+        if nested_id and rc.get("ResourceType") == "AWS::CloudFormation::Stack" and (
+                depth < MAX_NESTING):
+            nested = describe(nested_id)
+            parsed += parse_changes(nested.get("Changes") or [], describe,
+                                    f"{prefix}{rc.get('LogicalResourceId', '')}/", depth + 1)
+    return parsed

@@ -12,7 +12,8 @@ from django.utils import timezone
 from lib import aws
 
 from ..models import Action, Deployment, EventSource, Level
-from .changes import CAPABILITIES, CHANGE_SET_FINAL, NO_CHANGES, final_change_set, parse_change
+from ..synth.needs import TEMPLATE_BODY_LIMIT
+from .changes import CAPABILITIES, CHANGE_SET_FINAL, NO_CHANGES, final_change_set, parse_changes
 from .stacks import EngineError, Outcome, StackMoves, is_terminal, outputs_of, stack_missing
 
 
@@ -77,17 +78,50 @@ class Engine(StackMoves):
         self.heartbeat()
         time.sleep(settings.DEPLOY_POLL_INTERVAL)
 
-    def create_change_set(self, template: dict) -> bool:
-        """Create and wait for the change set; store its changes. False when nothing changes."""
+    def create_change_set(self, template: dict, *, template_url: str = "",
+                          parameters: dict | None = None, role_arn: str = "",
+                          nested: bool = False, tags: dict | None = None) -> bool:
+        """Create and wait for the change set; store its changes. False when nothing changes.
+
+        As `cdk deploy` makes it: the template by `template_url` when it is published (else
+        its body, which CloudFormation takes up to 51,200 bytes), the execution role, nested
+        stacks included. A parameter whose value is None keeps its previous value."""
         d = self.d
+        body = "" if template_url else json.dumps(template, separators=(",", ":"))
+        if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+            raise EngineError(
+                f"The template of stack {d.stack_name} is {len(body.encode()):,} bytes, more than "
+                f"the {TEMPLATE_BODY_LIMIT:,} CloudFormation takes in a request, and its "
+                "synthesizer publishes no copy of it: use the default synthesizer "
+                "(DefaultStackSynthesizer), which publishes the template to the bootstrap "
+                "bucket, or make the stack smaller.")
         kind = self.prepare_stack()
         name = f"meridian-{d.rollout_id}-{d.step}-{uuid.uuid4().hex[:8]}"
-        self.log(f"Creating change set {name} ({kind}) for stack {d.stack_name}.")
-        answer = self.call(
-            "create_change_set", StackName=d.stack_name, ChangeSetName=name,
-            ChangeSetType=kind, TemplateBody=json.dumps(template), Capabilities=CAPABILITIES,
-            Description=f"Meridian rollout {d.rollout_id}, step {d.step}",
-        )
+        self.log(f"Creating change set {name} ({kind}) for stack {d.stack_name}"
+                 + (f" from {template_url}" if template_url else "") + ".")
+        options = {"TemplateURL": template_url} if template_url else {"TemplateBody": body}
+        if parameters:
+            options["Parameters"] = [
+                {"ParameterKey": key, "UsePreviousValue": True} if value is None else
+                {"ParameterKey": key, "ParameterValue": str(value)}
+                for key, value in parameters.items()]
+        if role_arn:
+            options["RoleARN"] = role_arn
+        if nested:
+            options["IncludeNestedStacks"] = True
+        if tags:
+            options["Tags"] = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+        try:
+            answer = self.call(
+                "create_change_set", StackName=d.stack_name, ChangeSetName=name,
+                ChangeSetType=kind, Capabilities=CAPABILITIES,
+                Description=f"Meridian rollout {d.rollout_id}, step {d.step}", **options,
+            )
+        except aws.AwsError as exc:
+            # Some endpoints refuse an unchanged template at once instead of failing the set.
+            if any(marker in exc.message for marker in NO_CHANGES):
+                return self.no_changes()
+            raise
         d.change_set_id, d.change_set_name = answer["Id"], name
         d.save(update_fields=["change_set_id", "change_set_name"])
 
@@ -95,21 +129,28 @@ class Engine(StackMoves):
         if described["Status"] == "FAILED":
             reason = described.get("StatusReason", "")
             if any(marker in reason for marker in NO_CHANGES):
-                d.changes, d.resources_total = [], 0
-                d.save(update_fields=["changes", "resources_total"])
-                self.log("No changes: the stack already matches the template.")
-                return False
+                return self.no_changes()
             raise EngineError(f"CloudFormation could not create the change set: "
                               f"{reason.rstrip('.')}. "
                               "Correct the template (or the inventory it is made from) and "
                               "plan again.")
-        changes = [parse_change(c) for c in described["Changes"]]
+        changes = parse_changes(described["Changes"], self.describe_nested)
         d.changes, d.resources_total = changes, len(changes)
         d.save(update_fields=["changes", "resources_total"])
         flagged = [c for c in changes if c["stateful_flag"]]
         self.log(f"Change set ready: {len(changes)} change(s)"
                  + (f", {len(flagged)} to stateful resources." if flagged else "."))
         return bool(changes)
+
+    def no_changes(self) -> bool:
+        self.d.changes, self.d.resources_total = [], 0
+        self.d.save(update_fields=["changes", "resources_total"])
+        self.log("No changes: the stack already matches the template.")
+        return False
+
+    def describe_nested(self, change_set_id: str) -> dict:
+        """A nested stack's change set, every page of it."""
+        return self.paged("describe_change_set", final_change_set, ChangeSetName=change_set_id)
 
     def wait_for_change_set(self) -> dict:
         deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT

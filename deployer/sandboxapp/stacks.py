@@ -1,13 +1,19 @@
 """Sandbox stacks: the DNS side of the reference app for real, the rest as stand-ins moto can create.
 
 Only L1 (Cfn*) resources: L2 constructs add resources moto's CloudFormation skips or rejects.
+The default synthesizer and a Lambda function from a file asset, as real apps have: each region
+must be bootstrapped and the asset published before its change set, as for `cdk deploy`.
 """
 
 import zlib
+from pathlib import Path
 
-from aws_cdk import App, CfnOutput, Stack
+from aws_cdk import App, CfnOutput, DefaultStackSynthesizer, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -16,6 +22,12 @@ from deployer.cdkapp.stacks import region_stack_props
 
 # Documentation addresses (RFC 5737): the sandbox record must answer something, never a real host.
 SANDBOX_ADDRESS_PREFIX = "192.0.2."
+HANDLER = Path(__file__).resolve().parent / "handler"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
 
 
 def sandbox_host(inputs: Inputs, region: str) -> str:
@@ -31,9 +43,10 @@ class SandboxRegionStack(Stack):
     """One region of the sandbox application."""
 
     def __init__(self, scope: Construct, inputs: Inputs, region: str) -> None:
-        # Bootstrapless, as the reference app: no bootstrap resources exist in moto either.
-        super().__init__(scope, inputs.stack_name(region),
-                         **region_stack_props(inputs, region, "sandbox"))
+        props = region_stack_props(inputs, region, "sandbox")
+        # The default synthesizer: the control plane bootstraps the sandbox's regions itself.
+        props["synthesizer"] = DefaultStackSynthesizer()
+        super().__init__(scope, inputs.stack_name(region), **props)
         host = sandbox_host(inputs, region)
         health_check = route53.CfnHealthCheck(
             self, "HealthCheck",
@@ -84,6 +97,18 @@ class SandboxRegionStack(Stack):
                 type="String",
                 value=",".join(inputs.replica_regions) or "none",
             )
+
+        # Stand-in for the API's handler: a file asset published to the bootstrap bucket.
+        code = s3_assets.Asset(self, "HandlerCode", path=str(HANDLER), exclude=["__pycache__"])
+        role = iam.CfnRole(self, "HandlerRole", assume_role_policy_document=LAMBDA_TRUST)
+        lambda_.CfnFunction(
+            self, "Handler",
+            code=lambda_.CfnFunction.CodeProperty(s3_bucket=code.s3_bucket_name, s3_key=code.s3_object_key),
+            handler="index.handler",
+            runtime="python3.13",
+            role=role.attr_arn,
+            environment=lambda_.CfnFunction.EnvironmentProperty(variables={"TABLE_NAME": inputs.table_name}),
+        )
 
         CfnOutput(self, "HealthCheckId", value=health_check.ref)
         CfnOutput(self, "TableName", value=inputs.table_name)

@@ -13,6 +13,6 @@ cache: the content-addressed cache; service: synth_application, which puts them 
 
 from .assembly import StackArtifact
 from .errors import SynthError
-from .service import SynthResult, synth_application
+from .service import SynthResult, cached_stack, synth_application
 
-__all__ = ["StackArtifact", "SynthError", "SynthResult", "synth_application"]
+__all__ = ["StackArtifact", "SynthError", "SynthResult", "cached_stack", "synth_application"]

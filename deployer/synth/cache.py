@@ -23,7 +23,7 @@ RESULT_FILE = "synth.json"
 ASSEMBLY = "assembly"
 # 2: every region's assembly kept whole; stacks found again by their manifest and artifact id.
 CACHE_FORMAT = 2
-_CACHE_ENTRY = re.compile(r"^[0-9a-f]{64}$")
+CACHE_ENTRY = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _library_versions() -> dict[str, str]:
@@ -125,7 +125,7 @@ def prune(cache_dir: Path, *, keep: int, stale_after: float) -> None:
     except OSError:
         return
     entries = sorted(
-        (path for path in children if _CACHE_ENTRY.match(path.name)), key=_mtime, reverse=True
+        (path for path in children if CACHE_ENTRY.match(path.name)), key=_mtime, reverse=True
     )
     old = entries[max(keep, 1):]
     cutoff = time.time() - stale_after - 60

@@ -116,6 +116,18 @@ class StackNeeds:
         return [(asset, d) for asset in self.assets for d in asset.destinations
                 if d.region == region]
 
+    def summary(self, region: str) -> dict:
+        """What a deployment keeps of these needs: small, as JSON."""
+        b = self.bootstrap
+        return {
+            "bootstrap_version": b.required_version if b else 0,
+            "version_parameter": b.version_parameter if b else "",
+            "template_url": b.template_https_url(region) if b and b.template_url else "",
+            "execution_role": b.execution_role_arn if b else "",
+            "assets": len(self.in_region(region)),
+            "nested": [n.path for n in self.nested],
+        }
+
 
 def read_needs(stack_name: str, region: str, account: str, directory: Path, artifact: dict,
                manifest_artifacts: dict, template: dict) -> StackNeeds:

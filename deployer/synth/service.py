@@ -11,7 +11,16 @@ from pathlib import Path
 from django.conf import settings
 
 from .assembly import Stack, StackArtifact, check_complete, merge, read_artifact, stacks_by_region
-from .cache import ASSEMBLY, cache_key, new_job, prune, publish, read_entry, write_result
+from .cache import (
+    ASSEMBLY,
+    CACHE_ENTRY,
+    cache_key,
+    new_job,
+    prune,
+    publish,
+    read_entry,
+    write_result,
+)
 from .errors import SynthError
 from .inputs import App, app_env, app_inputs, resolve_app
 from .process import Run, run_all
@@ -70,6 +79,17 @@ def synth_application(
     if stored is None:
         raise SynthError("internal", f"The synth result stored in {entry} cannot be read back.")
     return SynthResult(key, outdir, stored[0], lines, False, time.monotonic() - started)
+
+
+def cached_stack(key: str, region: str) -> tuple[Path, StackArtifact] | None:
+    """The cloud assembly of a synth still in the cache and its stack for `region`."""
+    if not CACHE_ENTRY.match(key):
+        return None  # never a path outside the cache: a damaged entry is deleted when read
+    entry = Path(settings.SYNTH_CACHE_DIR) / key
+    hit = read_entry(entry)
+    if hit is None or region not in hit[0]:
+        return None
+    return entry / ASSEMBLY, hit[0][region]
 
 
 def _synth(slug, app: App, inputs: dict, job: Path, deadline: float, timeout: float,

@@ -2,7 +2,8 @@
 and `cdk-assets` publish with), pinned in package-lock.json beside this file and installed
 into node_modules here with the pinned Node (`npm ci`); `publish.js` drives it the way
 `cdk-assets publish` does. The `cdk-assets` command itself (4.7.3) reads asset manifests up
-to schema 54, older than what current aws-cdk-lib writes (55).
+to schema 54, older than what current aws-cdk-lib writes (55). The CDK CLI (`aws-cdk`, pinned
+too) is installed only for its bootstrap template, which deployer.bootstrap deploys.
 
 `python -m deployer.toolkit` installs it; the Makefile runs that at set-up and it does nothing
 while the lockfile is unchanged. Imports nothing of Django: it runs before anything else."""

@@ -60,6 +60,9 @@ def test_the_readme_first_ten_minutes_in_its_own_words(page, product):
 
     # 5. Rehearse an outage: one tile unhealthy with a banner, the others healthy; restore.
     page.goto(product.url + "/applications/demo/regions/eu-west-1/")
+    # The first plan bootstrapped the region for the sandbox app's default synthesizer.
+    expect(page.locator("#bootstrap-status")).to_contain_text(
+        re.compile(r"Bootstrapped \(version \d+\)"))
     page.get_by_role("button", name="Simulate outage").click()
     expect(page.get_by_text("Simulating: outage.")).to_be_visible()
     page.goto(product.url + "/applications/demo/")

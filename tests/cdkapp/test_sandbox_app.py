@@ -1,12 +1,20 @@
-"""The sandbox app deployed to moto server through CloudFormation change sets, as the control plane does."""
+"""The sandbox app deployed to moto server through CloudFormation change sets, as the control plane does:
+each region bootstrapped and the stack's assets published first."""
 
+import json
 import time
 
 import boto3
 import pytest
 
+from deployer import toolkit
+from deployer.assets import publish
+from deployer.bootstrap import NEW_STACK_PARAMETERS, TOOLKIT_STACK, toolkit_template
 from deployer.sandboxapp import stacks as sandbox
+from deployer.synth.assembly import read_artifact, stacks_by_region
+from regions.models import Application
 from tests.cdkapp.conftest import ACCOUNT, Assembly, synth
+from tests.conftest import APP_DATA
 
 REGIONS = ["us-east-1", "eu-west-1"]
 
@@ -73,10 +81,31 @@ def changes(description: dict) -> set[tuple[str, str]]:
     return {(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in description["Changes"]}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def publisher():
+    toolkit.install(quiet=True)  # nothing to do when `make` installed it
+
+
+def bootstrap(endpoint: str, region: str) -> None:
+    """What `cdk bootstrap` (and the control plane's Bootstrap) leaves in a region."""
+    cfn = client("cloudformation", region, endpoint)
+    cfn.create_stack(StackName=TOOLKIT_STACK, TemplateBody=json.dumps(toolkit_template()),
+                     Capabilities=["CAPABILITY_NAMED_IAM"],
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in NEW_STACK_PARAMETERS.items()])
+
+
+def publish_assets(assembly: Assembly, region: str) -> list[str]:
+    stack = stacks_by_region(assembly.outdir, REGIONS, region)[region]
+    return publish(assembly.outdir, read_artifact(region, stack, ACCOUNT), region, Application(**APP_DATA)).uploaded
+
+
 def deploy(endpoint: str, assembly: Assembly, kind: str = "CREATE") -> dict[str, dict]:
     """Main region first, then the others; the change sets' descriptions by region."""
     described = {}
     for region in REGIONS:
+        if kind == "CREATE":
+            bootstrap(endpoint, region)
+        publish_assets(assembly, region)
         body = (assembly.outdir / f"meridian-{region}.template.json").read_text()
         described[region] = change_set(endpoint, region, body, kind)
         execute(endpoint, region, described[region], f"{kind}_COMPLETE")
@@ -88,8 +117,10 @@ def test_it_uses_only_resource_types_moto_can_create(tmp_path):
     for template in assembly.templates.values():
         types = {r["Type"] for r in template["Resources"].values()}
         assert types <= {"AWS::Route53::HealthCheck", "AWS::Route53::RecordSet", "AWS::DynamoDB::Table",
-                         "AWS::SSM::Parameter"}
-        assert "Parameters" not in template and "Rules" not in template
+                         "AWS::SSM::Parameter", "AWS::IAM::Role", "AWS::Lambda::Function"}
+        # The default synthesizer: the region must be bootstrapped, as for any real app.
+        assert template["Parameters"]["BootstrapVersion"]["Default"] == "/cdk-bootstrap/hnb659fds/version"
+        assert "CheckBootstrapVersion" in template["Rules"]
 
 
 def test_it_deploys_every_region_to_moto_through_change_sets(aws, tmp_path):
@@ -100,9 +131,11 @@ def test_it_deploys_every_region_to_moto_through_change_sets(aws, tmp_path):
 
     assert changes(described["us-east-1"]) == {
         ("Add", "HealthCheck"), ("Add", "LatencyRecord"), ("Add", "Table"), ("Add", "Release"), ("Add", "Replicas"),
+        ("Add", "HandlerRole"), ("Add", "Handler"),
     }
     assert changes(described["eu-west-1"]) == {
         ("Add", "HealthCheck"), ("Add", "LatencyRecord"), ("Add", "Table"), ("Add", "Release"),
+        ("Add", "HandlerRole"), ("Add", "Handler"),
     }
     route53 = client("route53", "us-east-1", aws)
     records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
@@ -125,6 +158,9 @@ def test_it_deploys_every_region_to_moto_through_change_sets(aws, tmp_path):
         assert release["Value"] == "1"
     replicas = client("ssm", "us-east-1", aws).get_parameter(Name="/meridian/replicas")["Parameter"]
     assert replicas["Value"] == "eu-west-1"
+    for region in REGIONS:
+        [function] = client("lambda", region, aws).list_functions()["Functions"]
+        assert (function["Handler"], function["Runtime"]) == ("index.handler", "python3.13")
 
 
 def test_it_shows_a_new_release_and_a_replica_step_as_modifications(aws, tmp_path):

@@ -22,14 +22,17 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from deployer import toolkit
+from deployer import rollouts, runs, toolkit
 from deployer.assets import publish
+from deployer.cloudformation import Engine
+from deployer.models import Status
 from deployer.node import node_bin_dir
 from deployer.outputs import find_health_check
+from deployer.runs import REGION_STACKS
 from deployer.synth import SynthError, synth_application
 from deployer.synth.needs import TEMPLATE_BODY_LIMIT
 from lib.aws import client
-from regions.models import Application, Source
+from regions.models import Application, RegionState, Source
 from tests.conftest import APP_DATA
 from tests.deployer.conftest import APPS, THREE
 
@@ -199,3 +202,114 @@ def test_a_large_template_is_an_asset_of_its_own_and_published_whole(aws, large_
     assert published.template_url == f"https://s3.eu-west-1.amazonaws.com/{bucket}/{key}"
     assert len(objects) == 3  # the function's code, the nested template, the template
     assert publish(large_synth.outdir, stack, "eu-west-1", Application(**APP_DATA)).uploaded == []
+
+
+# Planned and deployed by the control plane, in the sandbox (which bootstraps each region)
+
+
+def plan_and_record(rollout, monkeypatch) -> list[dict]:
+    """Plan in this process as the deploys worker would; the CreateChangeSet requests made."""
+    sent = []
+    original = Engine.call
+
+    def recording(engine, operation, **kwargs):
+        if operation == "create_change_set":
+            sent.append(kwargs)
+        return original(engine, operation, **kwargs)
+
+    monkeypatch.setattr(Engine, "call", recording)
+    rollouts.plan_rollout(rollout.pk)
+    for d in rollout.deployments.filter(status=Status.QUEUED):
+        runs.plan_deployment(d.pk)
+    rollout.refresh_from_db()
+    return sent
+
+
+def deployed_like(application, command: str, workdir: Path, settings, cache: Path):
+    """The inventory's application running `command`, its regions deployed, in the sandbox."""
+    settings.SANDBOX = True
+    settings.SYNTH_CACHE_DIR = cache  # the module's synth: the same inputs find it there
+    application.source, application.command = Source.COMMAND, command
+    application.workdir = str(workdir)
+    application.save()
+    application.regions.update(state=RegionState.ACTIVE)
+    return application
+
+
+@pytest.mark.slow
+def test_the_article_apps_plan_publishes_each_regions_assets_to_its_bootstrap_bucket(
+        aws, three_regions, operator, article, article_synth, settings, monkeypatch):
+    app = deployed_like(three_regions, ARTICLE_COMMAND, article, settings,
+                        article_synth.outdir.parent.parent)
+
+    plan = rollouts.start_plan(app, operator)
+    sent = plan_and_record(plan, monkeypatch)
+
+    assert plan.status == Status.PLANNED, plan.explanation
+    # The regional stacks come from the module's synth; the main region's step has its own.
+    assert plan.deployments.filter(synth_key=article_synth.key).count() == 2
+    for region, stack in article_synth.stacks.items():
+        bucket = f"cdk-hnb659fds-assets-123456789012-{region}"
+        assert sorted(stored(region, bucket)) == sorted(
+            d.name for a in stack.needs.files for d in a.destinations)
+        step = plan.deployments.get(region__code=region, action__in=REGION_STACKS)
+        [request] = [r for r in sent if r["StackName"] == stack.stack_name
+                     and r["TemplateURL"].startswith(f"https://s3.{region}.")]
+        assert request["TemplateURL"] == stack.needs.bootstrap.template_https_url(region)
+        assert "TemplateBody" not in request and request["IncludeNestedStacks"] is True
+        assert request["RoleARN"] == stack.needs.bootstrap.execution_role_arn
+        # moto makes no nested change sets: the review shows each nested stack as one change.
+        nested = {c["logical_id"] for c in step.changes
+                  if c["type"] == "AWS::CloudFormation::Stack"}
+        assert {path.split("/")[0] for path in step.needs["nested"]} == nested
+    assert plan.deployments.filter(action="bootstrap", status=Status.SUCCEEDED).count() == 3
+
+    # Planned again: every asset is there already, every region bootstrapped.
+    rollouts.end(plan, Status.CANCELLED, "replaced", from_statuses=(Status.PLANNED,))
+    again = rollouts.start_plan(app, operator)
+    plan_and_record(again, monkeypatch)
+    assert again.status == Status.PLANNED, again.explanation
+    assert not again.deployments.filter(action="bootstrap").exists()
+    for step in again.deployments.all():
+        assert step.events.filter(message__regex=r"^Assets published: 0 uploaded, \d+ already").exists()
+
+
+def test_the_python_apps_large_templates_go_by_url_and_deploy_with_their_nested_stacks(
+        aws, three_regions, operator, large_synth, settings, monkeypatch):
+    folder = large_synth.outdir.parent.parent.parent / "apps"
+    app = deployed_like(three_regions, shlex.join([sys.executable, "large_template.py"]), folder,
+                        settings, large_synth.outdir.parent.parent)
+
+    plan = rollouts.start_plan(app, operator)
+    sent = plan_and_record(plan, monkeypatch)
+
+    assert plan.status == Status.PLANNED, plan.explanation
+    # The regional stacks come from the module's synth; the main region's step has its own.
+    assert plan.deployments.filter(synth_key=large_synth.key).count() == 2
+    for request in [r for r in sent if r["StackName"] != "CDKToolkit"]:
+        region = request["StackName"].removeprefix("orders-")
+        stack = large_synth.stacks[region]
+        assert stack.template_bytes > TEMPLATE_BODY_LIMIT
+        assert request["TemplateURL"] == stack.needs.bootstrap.template_https_url(region)
+        assert request["IncludeNestedStacks"] is True
+
+    applied = rollouts.apply(plan, operator)
+    while (queued := applied.deployments.filter(status=Status.QUEUED).first()) is not None:
+        runs.run_deployment(queued.pk)
+    applied.refresh_from_db()
+
+    assert applied.status == Status.SUCCEEDED, applied.explanation
+    for region in three_regions.regions.all():
+        # No HealthCheckId output: the health check is found among the stack's resources.
+        [check] = [c for c in client("route53", "us-east-1").list_health_checks()["HealthChecks"]
+                   if c["HealthCheckConfig"]["FullyQualifiedDomainName"]
+                   == f"{region.code}.api.example.com"]
+        assert (region.state, region.health_check_id) == (RegionState.ACTIVE, check["Id"])
+        ssm = client("ssm", region.code)
+        assert ssm.get_parameter(Name=f"/orders/{region.code}/s119")["Parameter"]["Value"] == (
+            "value 119")
+        assert [f["Handler"] for f in client("lambda", region.code).list_functions()[
+            "Functions"]] == ["index.handler"]
+        # The nested stack was created from the template published beside the stack's.
+        assert ssm.get_parameter(Name=f"/orders/{region.code}/nested")["Parameter"]["Value"] == (
+            "nested")

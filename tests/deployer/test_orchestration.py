@@ -326,15 +326,18 @@ def test_the_sandbox_app_is_synthesized_once_and_deployed_to_every_region(
         source="sandbox", hosted_zone_id=zone.rsplit("/", 1)[-1])
     add_region(application, "eu-west-1", Actor(operator))
     env = {k: v for k, v in WORKER_ENV.items() if k != "DEPLOYER_TEMPLATES"}
-    celery_worker_factory("deploys", **{**env, "DEPLOY_FOLLOW_DELAY": "0"})
+    # Sandbox mode: the plan bootstraps each region before it publishes the app's assets.
+    celery_worker_factory("deploys", **{**env, "DEPLOY_FOLLOW_DELAY": "0", "SANDBOX": "1"})
 
     rollout = wait_for(rollouts.start_deploy(application, operator), timeout=300)
 
     assert rollout.status == Status.SUCCEEDED, rollout.explanation
     assert rollout.synth_key
-    assert [(d.action, d.region.code) for d in steps(rollout)] == [
+    assert [(d.action, d.region.code) for d in steps(rollout) if d.action != "bootstrap"] == [
         ("update_main", "us-east-1"), ("update_main", "us-east-1"),
         ("deploy_region", "eu-west-1")]
+    assert sorted(d.region.code for d in steps(rollout) if d.action == "bootstrap") == [
+        "eu-west-1", "us-east-1"]
     for region in application.regions.all():
         assert region.state == RegionState.ACTIVE
         assert region.health_check_id

@@ -16,9 +16,11 @@ PARAMETERS = 120
 
 
 class Settings(cdk.NestedStack):
-    def __init__(self, scope, construct_id: str):
+    def __init__(self, scope, construct_id: str, region: str):
         super().__init__(scope, construct_id)
-        ssm.StringParameter(self, "Marker", string_value="nested")
+        # Named: moto 5.2 fails on an AWS::SSM::Parameter without a Name (AWS makes one up).
+        ssm.StringParameter(self, "Marker", parameter_name=f"/orders/{region}/nested",
+                            string_value="nested")
 
 
 class Api(cdk.Stack):
@@ -29,7 +31,7 @@ class Api(cdk.Stack):
                          code=lambda_.Code.from_asset(os.path.join(HERE, "handler")))
         route53.HealthCheck(self, "HealthCheck", type=route53.HealthCheckType.HTTPS,
                             fqdn=f"{region}.api.example.com", resource_path="/prod/health")
-        Settings(self, "Settings")
+        Settings(self, "Settings", region)
         for n in range(PARAMETERS):
             ssm.StringParameter(self, f"Setting{n}", parameter_name=f"/orders/{region}/s{n}",
                                 string_value=f"value {n}", description="x" * 300)
