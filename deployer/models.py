@@ -212,6 +212,9 @@ class Deployment(Job):
     )
     change_set_id = models.CharField(max_length=2048, blank=True)
     change_set_name = models.CharField(max_length=128, blank=True)
+    creates_stack = models.BooleanField(
+        default=False, help_text="The change set creates the stack (its first deploy)."
+    )
     changes = models.JSONField(default=list, blank=True)
     resources_total = models.PositiveIntegerField(default=0)
     resources_done = models.PositiveIntegerField(default=0)
@@ -246,7 +249,14 @@ class Deployment(Job):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display().lower()} {self.region.code} (step {self.step})"
+        return f"{self.action_label.lower()} {self.region.code} (step {self.step})"
+
+    @property
+    def action_label(self) -> str:
+        """What the step does, as the operator reads it: a first deploy creates."""
+        if self.creates_stack and self.action == Action.UPDATE_MAIN:
+            return "Create main region"
+        return self.get_action_display()
 
     @property
     def progress(self) -> int:

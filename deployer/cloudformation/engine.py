@@ -96,6 +96,7 @@ class Engine(StackMoves):
                 "(DefaultStackSynthesizer), which publishes the template to the bootstrap "
                 "bucket, or make the stack smaller.")
         kind = self.prepare_stack()
+        d.creates_stack = kind == "CREATE"
         name = f"meridian-{d.rollout_id}-{d.step}-{uuid.uuid4().hex[:8]}"
         self.log(f"Creating change set {name} ({kind}) for stack {d.stack_name}"
                  + (f" from {template_url}" if template_url else "") + ".")
@@ -123,7 +124,7 @@ class Engine(StackMoves):
                 return self.no_changes()
             raise
         d.change_set_id, d.change_set_name = answer["Id"], name
-        d.save(update_fields=["change_set_id", "change_set_name"])
+        d.save(update_fields=["change_set_id", "change_set_name", "creates_stack"])
 
         described = self.wait_for_change_set()
         if described["Status"] == "FAILED":

@@ -64,6 +64,7 @@ def test_a_new_stack_is_created_and_its_outputs_land_on_the_region(
     d = plan_and_run(d)
 
     assert d.status == Status.SUCCEEDED, d.explanation
+    assert d.action_label == "Create main region"  # a first deploy creates, not updates
     assert {c["action"] for c in d.changes} == {"Add"}
     assert {c["logical_id"] for c in d.changes} == {"Health", "Release", "Alerts", "Table",
                                                     "Replicas"}
@@ -91,6 +92,7 @@ def test_an_update_executes_only_the_reviewed_change_set(main_region, make_deplo
     assert stack_executions("orders-us-east-1") == 2
     executed = cloudformation_client().describe_change_set(ChangeSetName=changed.change_set_id)
     assert executed["ExecutionStatus"] == "EXECUTE_COMPLETE"
+    assert changed.action_label == "Update main region"
 
 
 def test_an_unchanged_template_is_a_success_with_no_changes(main_region, make_deployment, fast):
