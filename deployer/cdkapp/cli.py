@@ -22,6 +22,9 @@ def main(prog: str, build: Callable[[cdk.App, Inputs], object]) -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     build(app, inputs)
+    for index, replicas in enumerate(inputs.replica_steps):
+        # Each replica step's main stack in a nested assembly: one app start for a whole plan.
+        build(cdk.Stage(app, f"replica-step-{index}"), inputs.step(replicas))
     try:
         app.synth()
     except RuntimeError as exc:

@@ -13,6 +13,9 @@ cache: the content-addressed cache; service: synth_application, which puts them 
 
 from .assembly import StackArtifact
 from .errors import SynthError
-from .service import SynthResult, cached_stack, synth_application
+from .service import PlanSynth, SynthResult, cached_stack, synth_application, synth_plan
 
-__all__ = ["StackArtifact", "SynthError", "SynthResult", "cached_stack", "synth_application"]
+__all__ = [
+    "PlanSynth", "StackArtifact", "SynthError", "SynthResult", "cached_stack", "synth_application",
+    "synth_plan",
+]

@@ -138,10 +138,15 @@ def publisher_env(region: str, credentials: dict[str, str], endpoint_url: str | 
     return env
 
 
-def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
+def app_env(inputs: dict, region: str, outdir: Path,
+            replica_steps: list[list[str]] | None = None) -> dict[str, str]:
     """The environment of one app run: the contract's variables, the pinned Node first."""
     env = _base_env()
     context = {**inputs, "region": region}
+    if replica_steps:
+        # Every replica step's main stack from this one run, for apps that take the key.
+        context["replica_steps"] = replica_steps
+        env["REPLICA_STEPS"] = json.dumps(replica_steps)
     env.update(
         CDK_OUTDIR=str(outdir),
         CDK_CONTEXT_JSON=json.dumps(context),
