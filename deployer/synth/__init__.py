@@ -11,6 +11,7 @@ inputs: what is run and with what; process: running it; assembly: reading what i
 cache: the content-addressed cache; service: synth_application, which puts them together.
 """
 
+from . import warm
 from .assembly import StackArtifact
 from .errors import SynthError
 from .service import PlanSynth, SynthResult, cached_stack, synth_application, synth_plan
@@ -18,4 +19,5 @@ from .service import PlanSynth, SynthResult, cached_stack, synth_application, sy
 __all__ = [
     "PlanSynth", "StackArtifact", "SynthError", "SynthResult", "cached_stack", "synth_application",
     "synth_plan",
+    "warm",
 ]
