@@ -18,10 +18,12 @@ def main(prog: str, build: Callable[[cdk.App, Inputs], object],
     """Run like the CDK CLI runs an app: context from CDK_CONTEXT_JSON, output to CDK_OUTDIR.
 
     With `environ` (a warm synth), context and output folder come from it, not the process."""
+    # As the CDK CLI runs an app: no stack trace recorded with each construct's metadata.
+    options = dict(analytics_reporting=False, stack_traces=False)
     if environ is None:
-        environ, app = os.environ, cdk.App(analytics_reporting=False)
+        environ, app = os.environ, cdk.App(**options)
     else:
-        app = cdk.App(analytics_reporting=False, outdir=environ["CDK_OUTDIR"],
+        app = cdk.App(**options, outdir=environ["CDK_OUTDIR"],
                       context=json.loads(environ.get("CDK_CONTEXT_JSON") or "{}"))
     context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
     try:

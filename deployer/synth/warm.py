@@ -10,6 +10,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -82,29 +83,32 @@ class WarmApp:
 
 
 _warm: dict[str, WarmApp] = {}
+# One request at a time per process: the warm process answers them in turn.
+_lock = threading.Lock()
 
 
 def synth(module: str, cwd: Path, env: dict, deadline: float
           ) -> tuple[int, list[tuple[str, str]], bool]:
     """One synth by the module's warm process: exit code, output lines, and whether the
     process had to be started for it."""
-    started = False
-    warm = _warm.get(module)
-    if warm is None or warm.proc.poll() is not None:
-        if warm is not None:
+    with _lock:
+        started = False
+        warm = _warm.get(module)
+        if warm is None or warm.proc.poll() is not None:
+            if warm is not None:
+                warm.stop()
+            warm = _warm[module] = WarmApp(module, cwd)
+            started = True
+        try:
+            code, lines = warm.synth(env, deadline)
+        except (Unavailable, TimeoutError, ValueError, KeyError, TypeError):
+            _warm.pop(module, None)
             warm.stop()
-        warm = _warm[module] = WarmApp(module, cwd)
-        started = True
-    try:
-        code, lines = warm.synth(env, deadline)
-    except (Unavailable, TimeoutError, ValueError, KeyError, TypeError):
-        _warm.pop(module, None)
-        warm.stop()
-        raise
-    if warm.worn():
-        _warm.pop(module, None)
-        warm.stop()
-    return code, lines, started
+            raise
+        if warm.worn():
+            _warm.pop(module, None)
+            warm.stop()
+        return code, lines, started
 
 
 def stop_all() -> None:

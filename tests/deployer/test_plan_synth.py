@@ -5,7 +5,7 @@ import pytest
 
 from deployer import planning, rollouts
 from deployer.models import Action, Rollout, Status
-from deployer.synth import cached_stack
+from deployer.synth import cached_stack, warm
 from deployer.synth.templates import SYNTH_COST
 from regions.models import Source
 from tests.deployer.conftest import runs, use_app
@@ -14,7 +14,9 @@ from tests.deployer.conftest import runs, use_app
 @pytest.fixture(autouse=True)
 def cache_dir(synth_cache, settings):
     settings.DEPLOYER_TEMPLATES = ""  # the real synth, not the tests' template source
-    return synth_cache
+    warm.stop_all()  # a warm process left by another test would make the first start free
+    yield synth_cache
+    warm.stop_all()
 
 
 def planned(application) -> list:
