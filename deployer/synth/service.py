@@ -112,8 +112,10 @@ def synth_plan(
             found[wanted] = SynthResult(wanted, cache_dir / wanted / ASSEMBLY, hit[0], hit[1],
                                         True, 0.0)
     hits = len(found)
-    options = dict(cache_dir=cache_dir, timeout=timeout, on_line=on_line, use_cache=use_cache)
-    missing = [(step_keys[r], steps[r]) for r in steps if step_keys[r] not in found]
+    # One deadline for the whole plan, however many runs it takes.
+    options = dict(cache_dir=cache_dir, deadline=started + timeout, timeout=timeout,
+                   on_line=on_line, use_cache=use_cache)
+    missing = [(step_keys[r], steps[r]) for r in steps if step_keys[r] not in {key, *found}]
     starts = 0
     if key not in found or missing:
         final, written = _run(application, app, inputs, key, missing, **options)
@@ -135,7 +137,7 @@ def synth_plan(
 
 
 def _run(application, app: App, inputs: dict, key: str, steps: list[tuple[str, dict]], *,
-         cache_dir: Path, timeout: float, on_line, use_cache: bool
+         cache_dir: Path, deadline: float, timeout: float, on_line, use_cache: bool
          ) -> tuple[SynthResult, dict[str, SynthResult]]:
     """Run the app once (or once per region), store its assembly and those of the steps it
     wrote in the cache, and read them back from there."""
@@ -147,7 +149,7 @@ def _run(application, app: App, inputs: dict, key: str, steps: list[tuple[str, d
     try:
         stacks, starts, step_dirs = _synth(
             application.slug, app, inputs, [i["replica_regions"] for _, i in steps], job,
-            started + timeout, timeout, on_line, lines)
+            deadline, timeout, on_line, lines)
         for index, folder in step_dirs.items():
             step_key, step_inputs = steps[index]
             _store_step(cache_dir, folder, job / ASSEMBLY, step_key, step_inputs, use_cache)

@@ -2,6 +2,7 @@
 one run per step (as few as the cache allows) when it does not."""
 
 import pytest
+from django.urls import reverse
 
 from deployer import planning, rollouts
 from deployer.models import Action, Rollout, Status
@@ -39,7 +40,8 @@ def synth_cost(deployments) -> str:
 
 
 @pytest.mark.slow
-def test_a_first_plan_of_three_regions_starts_the_sandbox_app_once(three_regions):
+def test_a_first_plan_of_three_regions_starts_the_sandbox_app_once(three_regions, client,
+                                                                   viewer):
     three_regions.source = Source.SANDBOX
     three_regions.save()
 
@@ -57,6 +59,10 @@ def test_a_first_plan_of_three_regions_starts_the_sandbox_app_once(three_regions
         if d.action == Action.UPDATE_MAIN:
             replicas = d.template["Resources"]["Replicas"]["Properties"]["Value"]
             assert replicas == (",".join(sorted(d.replicas)) or "none")
+
+    client.force_login(viewer)
+    page = client.get(reverse("deployer:rollout_detail", args=[steps[0].rollout_id]))
+    assert 'id="synth-cost">Synth: 1 app start, ' in page.content.decode()
 
     again = planned(three_regions)
     assert synth_cost(again).startswith("Synth: 0 app starts, ")
