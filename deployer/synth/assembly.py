@@ -218,9 +218,16 @@ def link_assets(source: Path, assembly: Path) -> None:
     """Hard links to the assets staged at the top of `source`: the cache keeps them once."""
     for asset in source.glob("asset.*"):
         if asset.is_dir():
-            shutil.copytree(asset, assembly / asset.name, copy_function=os.link)
+            shutil.copytree(asset, assembly / asset.name, copy_function=_link)
         else:
-            os.link(asset, assembly / asset.name)
+            _link(asset, assembly / asset.name)
+
+
+def _link(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links: a copy
+        shutil.copy2(source, target)
 
 
 def nest(assembly: Path, folder: str) -> None:
