@@ -334,6 +334,11 @@ SYNTH_CACHE_DIR = Path(envstr("SYNTH_CACHE_DIR", str(VAR_DIR / "synth")))
 SYNTH_CACHE_KEEP = envint("SYNTH_CACHE_KEEP", 20)
 # One-region apps are synthesized once per region, this many at a time.
 SYNTH_PARALLEL = envint("SYNTH_PARALLEL", 2)
+# The built-in apps synthesize in a long-lived process per worker, recycled after this many
+# synths or past this much memory (MiB, with its Node).
+SYNTH_WARM = envbool("SYNTH_WARM", True)
+SYNTH_WARM_MAX_SYNTHS = envint("SYNTH_WARM_MAX_SYNTHS", 50)
+SYNTH_WARM_MAX_MB = envint("SYNTH_WARM_MAX_MB", 1536)
 # Longest the asset publisher (cdk-assets) may run for one stack in one region.
 ASSETS_TIMEOUT = envint("ASSETS_TIMEOUT", 900)
 

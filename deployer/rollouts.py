@@ -8,7 +8,6 @@ succeeded and cancels those behind a failure, so no worker ever waits for anothe
 """
 
 import importlib
-from dataclasses import dataclass, field
 from functools import partial
 
 from celery import current_app
@@ -32,7 +31,13 @@ from .models import (
     RolloutKind,
     Status,
 )
-from .synth import SynthError, synth_application
+from .synth import SynthError
+from .synth.templates import (  # noqa: F401 - Templates stays importable: other sources build it
+    SYNTH_COST,
+    Templates,
+    synth_requests,
+    synth_templates,
+)
 
 
 class Conflict(Exception):
@@ -71,28 +76,6 @@ def queue_again(d: Deployment) -> None:
 def follow_again(d: Deployment) -> None:
     """Have a worker follow a running step's stack to its end; nothing is executed again."""
     _send("follow_deployment", d.pk)
-
-
-@dataclass
-class Templates:
-    key: str
-    stacks: dict[str, tuple[str, dict]]  # region -> (stack name, template)
-    lines: list[tuple[str, str]]
-    needs: dict[str, dict] = field(default_factory=dict)  # region -> StackNeeds.summary()
-    assembly: bool = False  # key names a synth cache entry holding the stacks and their assets
-
-
-def synth_templates(application, regions, replica_regions, on_line=None) -> Templates:
-    """The default template source: one CDK synth for all the given regions."""
-    result = synth_application(application, regions=list(regions),
-                               replica_regions=list(replica_regions), on_line=on_line)
-    return Templates(
-        key=result.key,
-        stacks={code: (a.stack_name, a.template) for code, a in result.stacks.items()},
-        lines=list(result.lines),
-        needs={code: a.needs.summary(code) for code, a in result.stacks.items()},
-        assembly=True,
-    )
 
 
 def template_source():
@@ -240,7 +223,8 @@ def create_deployments(rollout: Rollout, specs: list[planning.StepSpec], regions
 
 
 def synthesize(rollout: Rollout, deployments: list[Deployment]) -> None:
-    """One synth per distinct replica list (usually one); templates stored per deployment."""
+    """One synth for every replica step (one app start when the app allows); templates stored
+    per deployment and the synth's cost in the first step's log."""
     source = template_source()
     first = deployments[0]
     application = rollout.application
@@ -252,20 +236,26 @@ def synthesize(rollout: Rollout, deployments: list[Deployment]) -> None:
         groups.setdefault(key, []).append(d)
     final = max((tuple(d.replicas) for d in deployments if d.action != Action.DESTROY_REGION),
                 key=len, default=())
-    keys = []
-    for group, members in groups.items():
-        replicas = final if group == ("final",) else group
-        # The regional stacks are synthesized with the main region the app contract expects.
-        wanted = sorted({d.region.code for d in members} | {application.main_region})
+    # The regional stacks are synthesized with the main region the app contract expects.
+    requests = [
+        (sorted({d.region.code for d in members} | {application.main_region}),
+         list(final if group == ("final",) else group))
+        for group, members in groups.items()
+    ]
 
-        def on_line(stream, line):
-            first.log(line, source=EventSource.SYNTH,
-                      level=Level.WARNING if stream == "stderr" else Level.INFO)
+    def on_line(stream, line):
+        first.log(line, source=EventSource.SYNTH,
+                  level=Level.WARNING if stream == "stderr" else Level.INFO)
 
+    for wanted, replicas in requests:
         first.log(f"Synth for {', '.join(wanted)} with replicas {', '.join(replicas) or 'none'}.",
                   source=EventSource.SYNTH)
-        Rollout.objects.filter(pk=rollout.pk).update(heartbeat_at=timezone.now())
-        result = source(application, wanted, list(replicas), on_line=on_line)
+    Rollout.objects.filter(pk=rollout.pk).update(heartbeat_at=timezone.now())
+    results, cost = synth_requests(source, application, requests, on_line)
+    if cost:
+        first.log(cost, source=EventSource.SYNTH, status=SYNTH_COST)
+    keys = []
+    for members, result in zip(groups.values(), results, strict=True):
         keys.append(result.key)
         for d in members:
             if d.region.code not in result.stacks:

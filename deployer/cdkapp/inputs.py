@@ -1,8 +1,9 @@
 """The app contract's inputs: read from CDK context first, then from the environment, and checked."""
 
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Context key -> environment variables that may carry it, in order of preference.
 ENV_VARS = {
@@ -19,6 +20,7 @@ ENV_VARS = {
     "health_check_interval": ("HEALTH_CHECK_INTERVAL",),
     "failure_threshold": ("FAILURE_THRESHOLD",),
     "release": ("RELEASE",),
+    "replica_steps": ("REPLICA_STEPS",),
 }
 CONTEXT_KEYS = (*ENV_VARS, "nag")
 
@@ -50,6 +52,8 @@ class Inputs:
     failure_threshold: int
     release: str
     nag: bool
+    # The replicas of each replica step whose main stack this run also writes (a Stage each).
+    replica_steps: tuple[tuple[str, ...], ...] = ()
 
     @property
     def zone_name(self) -> str:
@@ -63,6 +67,11 @@ class Inputs:
 
     def stack_name(self, region: str) -> str:
         return f"{self.app_name}-{region}"
+
+    def step(self, replicas: tuple[str, ...]) -> "Inputs":
+        """The inputs of one replica step: the main region alone with the step's replicas."""
+        return replace(self, regions=(self.main_region,), replica_regions=replicas,
+                       replica_steps=())
 
 
 def raw_value(key: str, context: Mapping, environ: Mapping) -> object:
@@ -108,6 +117,26 @@ def as_bool(key: str, value: object) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise InputError(f"{key} must be true or false, not {value!r}")
+
+
+def as_steps(value: object, main_region: str) -> tuple[tuple[str, ...], ...]:
+    """replica_steps: a list of replica lists, as a JSON text in the environment."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InputError(f"replica_steps must be a JSON list of region lists, not {value!r}") from None
+    if not isinstance(value, list | tuple):
+        raise InputError(f"replica_steps must be a list of region lists, not {value!r}")
+    steps = []
+    for step in value:
+        replicas = [check_region("replica_steps", r) for r in as_list("replica_steps", step)]
+        if main_region in replicas:
+            raise InputError(f"replica_steps must not contain the main region {main_region}")
+        steps.append(tuple(replicas))
+    return tuple(steps)
 
 
 def required(key: str, value: object) -> str:
@@ -186,4 +215,5 @@ def read_inputs(context: Mapping, environ: Mapping) -> Inputs:
         failure_threshold=as_int("failure_threshold", get("failure_threshold"), 3, range(1, 11)),
         release=release,
         nag=as_bool("nag", get("nag")),
+        replica_steps=as_steps(get("replica_steps"), main_region),
     )

@@ -11,8 +11,13 @@ inputs: what is run and with what; process: running it; assembly: reading what i
 cache: the content-addressed cache; service: synth_application, which puts them together.
 """
 
+from . import warm
 from .assembly import StackArtifact
 from .errors import SynthError
-from .service import SynthResult, cached_stack, synth_application
+from .service import PlanSynth, SynthResult, cached_stack, synth_application, synth_plan
 
-__all__ = ["StackArtifact", "SynthError", "SynthResult", "cached_stack", "synth_application"]
+__all__ = [
+    "PlanSynth", "StackArtifact", "SynthError", "SynthResult", "cached_stack", "synth_application",
+    "synth_plan",
+    "warm",
+]

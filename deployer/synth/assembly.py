@@ -4,6 +4,7 @@ main assembly as a nested assembly."""
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from .needs import TEMPLATE_BODY_LIMIT, StackNeeds, read_needs
 
 STACK_ARTIFACT = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
+# The nested assembly an app writes for the replica step at this index of `replica_steps`.
+STEP_ASSEMBLY = "assembly-replica-step-{}"
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,60 @@ def merge(assembly: Path, region: str, run_outdir: Path) -> Path:
     staged.write_text(json.dumps(manifest, indent=2))
     os.replace(staged, manifest_path)
     return assembly / name
+
+
+def detach_steps(assembly: Path, count: int, into: Path) -> dict[int, Path]:
+    """Move each replica step's nested assembly out of the main one, into `into/<index>`, and
+    drop it from the main manifest; the steps the app did not write are absent."""
+    manifest_path = assembly / "manifest.json"
+    if not count or not manifest_path.is_file():
+        return {}  # reading the stacks reports a missing manifest
+    manifest = load_json(manifest_path, "The cloud assembly's manifest")
+    artifacts = manifest.get("artifacts") or {}
+    taken: dict[int, Path] = {}
+    for index in range(count):
+        artifact = artifacts.get(STEP_ASSEMBLY.format(index))
+        if not isinstance(artifact, dict) or artifact.get("type") != NESTED_ASSEMBLY:
+            continue
+        directory = str((artifact.get("properties") or {}).get("directoryName") or "")
+        if not directory or Path(directory).name != directory or not (assembly / directory).is_dir():
+            raise SynthError("contract", f"Replica step {index}'s nested assembly names no folder "
+                             "of the cloud assembly.")
+        into.mkdir(parents=True, exist_ok=True)
+        os.rename(assembly / directory, into / str(index))
+        del artifacts[STEP_ASSEMBLY.format(index)]
+        taken[index] = into / str(index)
+    if taken:
+        staged = manifest_path.with_suffix(".json.tmp")
+        staged.write_text(json.dumps(manifest, indent=2))
+        os.replace(staged, manifest_path)
+    return taken
+
+
+def link_assets(source: Path, assembly: Path) -> None:
+    """Hard links to the assets staged at the top of `source`: the cache keeps them once."""
+    for asset in source.glob("asset.*"):
+        if asset.is_dir():
+            shutil.copytree(asset, assembly / asset.name, copy_function=_link)
+        else:
+            _link(asset, assembly / asset.name)
+
+
+def _link(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links: a copy
+        shutil.copy2(source, target)
+
+
+def nest(assembly: Path, folder: str) -> None:
+    """A manifest at the top of `assembly` whose one artifact is the assembly in `folder`."""
+    inner = load_json(assembly / folder / "manifest.json", "The replica step's manifest")
+    manifest = {
+        "version": inner.get("version", ""),
+        "artifacts": {folder: {"type": NESTED_ASSEMBLY, "properties": {"directoryName": folder}}},
+    }
+    (assembly / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def check_complete(requested: list[str], found: dict[str, Stack]) -> None:

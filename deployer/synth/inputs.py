@@ -138,10 +138,15 @@ def publisher_env(region: str, credentials: dict[str, str], endpoint_url: str | 
     return env
 
 
-def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
+def app_env(inputs: dict, region: str, outdir: Path,
+            replica_steps: list[list[str]] | None = None) -> dict[str, str]:
     """The environment of one app run: the contract's variables, the pinned Node first."""
     env = _base_env()
     context = {**inputs, "region": region}
+    if replica_steps:
+        # Every replica step's main stack from this one run, for apps that take the key.
+        context["replica_steps"] = replica_steps
+        env["REPLICA_STEPS"] = json.dumps(replica_steps)
     env.update(
         CDK_OUTDIR=str(outdir),
         CDK_CONTEXT_JSON=json.dumps(context),
@@ -168,12 +173,21 @@ def app_env(inputs: dict, region: str, outdir: Path) -> dict[str, str]:
     return env
 
 
+def warm_env() -> dict[str, str]:
+    """The environment of a warm synth process: each request brings the contract's variables."""
+    env = _base_env()
+    env.update(JSII_NODE=str(node_path()), JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION="1",
+               PYTHONUNBUFFERED="1")
+    return env
+
+
 @dataclass(frozen=True)
 class App:
     argv: list[str]
     cwd: Path
     sources: str  # digest of the app's source files
     isolated: bool = False  # an own app's command: run apart from the control plane
+    module: str = ""  # a built-in app's module: it may run warm (deployer.synth.warm)
 
 
 def resolve_app(application) -> App:
@@ -192,7 +206,8 @@ def resolve_app(application) -> App:
             digest.update(package.encode() + b"\0")
             folder = Path(settings.BASE_DIR) / package
             digest.update(hash_files(folder, lambda path: path.suffix == ".py").encode())
-        return App([sys.executable, "-m", module], Path(settings.BASE_DIR), digest.hexdigest())
+        return App([sys.executable, "-m", module], Path(settings.BASE_DIR), digest.hexdigest(),
+                   module=module)
     if application.source != Source.COMMAND:
         raise SynthError("input", f"Unknown app source {application.source!r}.")
     try:
