@@ -59,3 +59,15 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def staff(admin_user):
+    """A test client logged in to the Django admin as an admin."""
+    from django.test import Client
+
+    admin_user.is_staff = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    return client

@@ -21,24 +21,25 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         application, rng=parse_range(request.GET.get("range"))))
 
 
-@require_GET
-@role_required(VIEWER)
-def region_tiles(request: HttpRequest, slug: str) -> HttpResponse:
+def _fragment(request: HttpRequest, slug: str, partial: str, context) -> HttpResponse:
+    """A polled part of the dashboard; without htmx, the whole dashboard."""
     application = get_object_or_404(Application, slug=slug)
     if not request.htmx:
         return dashboard(request, slug)
-    return render(request, "watch/_dashboard.html#region_tiles", summary.tiles_context(
-        application, rng=parse_range(request.GET.get("range"))))
+    rng = parse_range(request.GET.get("range"))
+    return render(request, f"watch/_dashboard.html#{partial}", context(application, rng=rng))
+
+
+@require_GET
+@role_required(VIEWER)
+def region_tiles(request: HttpRequest, slug: str) -> HttpResponse:
+    return _fragment(request, slug, "region_tiles", summary.tiles_context)
 
 
 @require_GET
 @role_required(VIEWER)
 def replication_matrix(request: HttpRequest, slug: str) -> HttpResponse:
-    application = get_object_or_404(Application, slug=slug)
-    if not request.htmx:
-        return dashboard(request, slug)
-    return render(request, "watch/_dashboard.html#replication_matrix", summary.matrix_context(
-        application, rng=parse_range(request.GET.get("range"))))
+    return _fragment(request, slug, "replication_matrix", summary.matrix_context)
 
 
 @require_GET

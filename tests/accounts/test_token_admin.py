@@ -1,18 +1,8 @@
 """API tokens in the Django admin: revoked through the audited path, never un-revoked."""
 
 import pytest
-from django.test import Client
 
 from accounts.models import ApiToken, AuditEntry
-
-
-@pytest.fixture
-def staff(admin_user):
-    admin_user.is_staff = True
-    admin_user.save()
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 @pytest.fixture

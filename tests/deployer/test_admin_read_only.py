@@ -2,19 +2,9 @@
 they change only through the deployer, which audits every step."""
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from deployer.models import Deployment, DeploymentEvent, Rollout, Status
-
-
-@pytest.fixture
-def staff(admin_user):
-    admin_user.is_staff = True
-    admin_user.save()
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 @pytest.fixture
