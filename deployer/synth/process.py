@@ -48,32 +48,34 @@ class Run:
     stderr_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
     stdout_tail: deque = field(default_factory=lambda: deque(maxlen=LINE_TAIL))
     first_error: list[str] = field(default_factory=list)
-    _error_open: bool = False
-    _in_traceback: bool = False
+    # The stream an error report started on: the other stream's lines, read by another
+    # thread and interleaved in any order, never continue it.
+    _error_open: str = ""
+    _in_traceback: str = ""
 
     def describe(self, slug: str) -> tuple[str, str]:
         return (self.what or f"The CDK app of {slug}",
                 self.doing or f"synthesizing region {self.label}")
 
-    def notice(self, line: str) -> None:
+    def notice(self, line: str, stream: str = "stderr") -> None:
         """Keep the first line that reads like an error (and the line a heading announces)."""
         if self.first_error and not self._error_open:
             return
         if self._error_open:
-            if line.strip():
+            if stream == self._error_open and line.strip():
                 self.first_error.append(line)
-                self._error_open = False
+                self._error_open = ""
             return
         if self._in_traceback:
             # A traceback's last unindented line names the exception.
-            if line[:1].strip():
+            if stream == self._in_traceback and line[:1].strip():
                 self.first_error.append(line)
             return
         if line.startswith(TRACEBACK):
-            self._in_traceback = True
+            self._in_traceback = stream
         elif ERROR_LINE.search(line):
             self.first_error.append(line)
-            self._error_open = line.rstrip().endswith(":")
+            self._error_open = stream if line.rstrip().endswith(":") else ""
 
 
 def _pump(run: Run, stream: str, pipe, events: queue.Queue) -> None:
@@ -216,7 +218,7 @@ def run_all(
                     )
                 continue
             (run.stderr_tail if stream == "stderr" else run.stdout_tail).append(line)
-            run.notice(line)
+            run.notice(line, stream)
             shown = f"[{run.label}] {line}" if prefix else line
             lines.append((stream, shown))
             if on_line is not None:

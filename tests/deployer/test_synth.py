@@ -493,3 +493,18 @@ def test_the_control_planes_own_state_never_counts_as_app_source(tmp_path, setti
     assert hash_files(tmp_path, lambda path: True) == before
     (tmp_path / "app.py").write_text("print('app, changed')\n")
     assert hash_files(tmp_path, lambda path: True) != before
+
+
+def test_output_on_the_other_stream_never_continues_a_traceback():
+    """stdout and stderr are read by two threads: their lines interleave in any order."""
+    from pathlib import Path
+
+    from deployer.synth.process import Run
+
+    run = Run("us-east-1", ["app"], Path("."), {}, Path("."))
+    run.notice("Traceback (most recent call last):", "stderr")
+    run.notice("checking inputs", "stdout")
+    run.notice('  File "app.py", line 3, in <module>', "stderr")
+    run.notice("KeyError: 'HOSTED_ZONE_ID'", "stderr")
+    run.notice("cleaning up temporary file 0", "stderr")
+    assert run.first_error == ["KeyError: 'HOSTED_ZONE_ID'"]
