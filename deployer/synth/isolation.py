@@ -66,6 +66,26 @@ def check_workdir(workdir: Path) -> None:
                                   "folder to APP_ROOTS.")
 
 
+def unreadable_for(uid: int, gid: int, folder: Path) -> Path | None:
+    """The first folder on the way to `folder` (itself included) that uid:gid cannot enter or
+    list, judged from the permission bits; None when the way is open."""
+    for path in [*reversed(folder.parents), folder]:
+        try:
+            info = path.stat()
+        except OSError:
+            return path
+        if info.st_uid == uid:
+            bits = (info.st_mode >> 6) & 0o7
+        elif info.st_gid == gid:
+            bits = (info.st_mode >> 3) & 0o7
+        else:
+            bits = info.st_mode & 0o7
+        needed = 0o5 if path == folder else 0o1
+        if bits & needed != needed:
+            return path
+    return None
+
+
 @cache
 def protect_state(var_dir: str) -> None:
     """Make the control plane's state private before code of others runs as another user."""
@@ -86,7 +106,7 @@ def protect_state(var_dir: str) -> None:
 class Isolated:
     """One isolated run: the command wrapped, a private output folder, and copying out."""
 
-    def __init__(self, argv: list[str], env: dict, outdir: Path):
+    def __init__(self, argv: list[str], env: dict, outdir: Path, cwd: Path):
         if not settings.APP_ISOLATION:
             raise ValueError("isolation is off")
         problem = unshare_works()
@@ -96,6 +116,13 @@ class Isolated:
                                       "util-linux's unshare or allow namespaces, or set "
                                       "APP_ISOLATION=false to trust whoever sets app commands.")
         protect_state(str(settings.VAR_DIR))
+        if running_as_root():
+            blocked = unreadable_for(settings.APP_UID, settings.APP_GID, Path(cwd).resolve())
+            if blocked is not None:
+                raise SynthError("input", f"Own apps run as user {settings.APP_UID}, which cannot "
+                                          f"read {blocked}: make the app's folder and its parents "
+                                          "readable by others (chmod o+rx), move the app, or set "
+                                          "APP_UID to a user that can read it.")
         self.outdir = outdir
         self.scratch = Path(tempfile.mkdtemp(prefix="meridian-app-"))
         home = self.scratch / "home"

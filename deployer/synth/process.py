@@ -91,7 +91,7 @@ def _start(run: Run, events: queue.Queue, error_type) -> None:
     run.outdir.mkdir(parents=True, exist_ok=True)
     argv, env = run.argv, run.env
     if run.isolated:
-        run.isolation = Isolated(run.argv, run.env, run.outdir)
+        run.isolation = Isolated(run.argv, run.env, run.outdir, run.cwd)
         argv, env = run.isolation.argv, run.isolation.env
     try:
         run.proc = subprocess.Popen(

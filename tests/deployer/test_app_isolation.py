@@ -82,3 +82,20 @@ def test_an_app_outside_the_allowed_folders_is_refused(probe_app, settings, tmp_
     with pytest.raises(SynthError) as refused:
         synth_application(probe_app, use_cache=False)
     assert "outside the folders own apps may run from" in str(refused.value)
+
+
+def test_a_folder_the_app_user_cannot_read_is_named_in_a_clear_message():
+    import shutil
+    import tempfile
+
+    private = Path(tempfile.mkdtemp())  # /tmp itself is open to everyone
+    try:
+        (private / "app").mkdir()
+        private.chmod(0o700)
+        (private / "app").chmod(0o755)
+        uid = os.geteuid() + 1  # someone else
+        assert isolation.unreadable_for(uid, uid, private / "app") == private
+        private.chmod(0o755)
+        assert isolation.unreadable_for(uid, uid, private / "app") is None
+    finally:
+        shutil.rmtree(private)
