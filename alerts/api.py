@@ -17,7 +17,7 @@ from accounts.roles import ADMIN, OPERATOR, VIEWER
 from lib.api_schemas import ERRORS, StrictIn, model_field, model_schema
 from regions.models import Application
 
-from . import services, views
+from . import delivery, services
 from .models import RULE_FIELDS, AlertRules, Channel, Delivery, Event, MaintenanceWindow
 
 router = Router(tags=["alerts"])
@@ -226,7 +226,7 @@ def delivery_detail(request, pk: int):
 def alert_list(request, application: str = "", status: str = "",
                limit: int = Query(100, ge=1, le=500)):
     """Incidents newest first, each with its messages, their deliveries and every attempt."""
-    return list(views.history(application, status)[:limit])
+    return list(delivery.history(application, status)[:limit])
 
 
 @router.get("/applications/{slug}/alert-rules", response={200: RulesOut, **ERRORS},

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from . import sender
@@ -102,3 +102,16 @@ def prune(now=None) -> dict[str, int]:
         Q(is_test=True) | Q(notices__incident__in=incidents)).distinct()
     deliveries = Delivery.objects.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
     return {"incidents": incidents.delete()[0], "deliveries": deliveries[0]}
+
+
+def history(application: str = "", status: str = ""):
+    """Incidents newest first with their notices, deliveries and attempts (a fixed number of
+    queries); shared by the page and the API."""
+    incidents = Incident.objects.select_related("application", "suppressed_by").prefetch_related(
+        Prefetch("notices__deliveries",
+                 queryset=Delivery.objects.prefetch_related("attempt_log")))
+    if application:
+        incidents = incidents.filter(application__slug=application)
+    if status:
+        incidents = incidents.filter(status=status)
+    return incidents

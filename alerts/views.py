@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,30 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.audit import Actor
 from accounts.roles import ADMIN, OPERATOR, VIEWER, role_required
+from lib.forms import apply_errors
 from regions.models import Application
 
-from . import services
+from . import delivery, services
 from .forms import ChannelForm, HistoryFilter, RulesForm, WindowForm
-from .models import AlertRules, Channel, Delivery, Incident, MaintenanceWindow
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-
-
-def history(application: str = "", status: str = ""):
-    """Incidents newest first with their notices, deliveries and attempts (a fixed number of
-    queries); shared by the page and the API."""
-    incidents = Incident.objects.select_related("application", "suppressed_by").prefetch_related(
-        Prefetch("notices__deliveries",
-                 queryset=Delivery.objects.prefetch_related("attempt_log")))
-    if application:
-        incidents = incidents.filter(application__slug=application)
-    if status:
-        incidents = incidents.filter(status=status)
-    return incidents
+from .models import AlertRules, Channel, Delivery, MaintenanceWindow
 
 
 @require_GET
@@ -45,7 +26,7 @@ def history(application: str = "", status: str = ""):
 def alert_list(request):
     form = HistoryFilter(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(history(data.get("application", ""), data.get("status", "")),
+    page = Paginator(delivery.history(data.get("application", ""), data.get("status", "")),
                      50).get_page(request.GET.get("page"))
     return render(request, "alerts/alert_list.html", {"form": form, "page": page})
 
@@ -73,7 +54,7 @@ def channel_create(request):
         try:
             channel = services.create_channel(_channel_data(form), Actor.from_request(request))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Channel {channel.name} added.")
             return redirect("alerts:channel_list")
@@ -92,7 +73,7 @@ def channel_edit(request, pk):
         try:
             services.update_channel(channel, _channel_data(form), Actor.from_request(request))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Channel {form.cleaned_data['name']} saved.")
             return redirect("alerts:channel_list")
@@ -144,7 +125,7 @@ def rule_edit(request, slug):
         try:
             services.update_rules(application, changes, Actor.from_request(request))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Alert rules of {application.slug} saved.")
             return redirect("alerts:rule_list")
@@ -180,7 +161,7 @@ def window_create(request):
             services.create_window(form.cleaned_data["application"], form.data_for_service(),
                                    Actor.from_request(request))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Maintenance window saved: failure messages for the "
                                       "regions it covers wait until it ends.")

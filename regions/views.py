@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.audit import Actor
 from accounts.roles import ADMIN, OPERATOR, VIEWER, role_required
 from lib import aws
+from lib.forms import apply_errors
 
 from . import services
 from .forms import ApplicationForm, RegionAddForm, new_application_defaults
@@ -20,13 +21,6 @@ from .validators import region_choices
 
 def _get_application(slug: str) -> Application:
     return get_object_or_404(Application, slug=slug)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        target = field if field in form.fields else None
-        for error in errors:
-            form.add_error(target, error)
 
 
 @require_GET
@@ -50,7 +44,7 @@ def application_create(request):
         try:
             application = services.create_application(data, Actor.from_request(request))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Application {application.slug} created with its main "
                                       f"region {application.main_region}.")
@@ -69,7 +63,7 @@ def application_edit(request, slug):
             services.update_application(application, form.changes(),
                                         Actor.from_request(request))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Application {application.slug} saved.")
             return redirect(application)
@@ -125,7 +119,7 @@ def region_add(request, slug):
                 region = services.add_region(application, code,
                                              Actor.from_request(request))
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"{region.code} added to {application.slug} as a "
                                           f"{region.get_role_display().lower()}; it is planned "

@@ -6,7 +6,6 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 import redis
 
@@ -39,7 +38,6 @@ def test_queued_work_survives_a_restart_of_the_broker(tmp_path):
         time.sleep(1.5)  # the append-only file is written every second
     finally:
         stop(proc)
-    assert not psutil.pid_exists(proc.pid) or psutil.Process(proc.pid).status() == "zombie"
 
     proc = start(port, tmp_path / "valkey")
     try:
