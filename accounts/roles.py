@@ -12,7 +12,7 @@ ROLES = (VIEWER, OPERATOR, ADMIN)
 _RANK = {None: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 # Apps whose models the admin role may change in the Django admin, with users, groups and
 # login lockouts.
-PROJECT_APPS = ("accounts", "regions", "watch", "sandbox", "deployer", "auth", "axes")
+PROJECT_APPS = ("accounts", "regions", "watch", "sandbox", "deployer", "traffic", "auth", "axes")
 
 
 def role_of(user) -> str | None:

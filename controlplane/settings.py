@@ -7,7 +7,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import envbool, envfloat, envint, envlist, envstr
+from .env import envbool, envfloat, envint, envjson, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("MERIDIAN_VAR_DIR", str(BASE_DIR / "var")))
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "watch",
     "sandbox",
     "deployer",
+    "traffic",
     "alerts",
     "front",
 ]
@@ -320,6 +321,14 @@ AWS_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-east-1")
 AWS_CONNECT_TIMEOUT = envint("AWS_CONNECT_TIMEOUT", 5)
 AWS_READ_TIMEOUT = envint("AWS_READ_TIMEOUT", 30)
 AWS_MAX_ATTEMPTS = envint("AWS_MAX_ATTEMPTS", 8)
+
+# Region switch (docs/region-switch.md): where the drain alarms live when an application names
+# no control region (never us-east-1 by default: Route 53's control plane is there), and how
+# long a traffic change may stay unfinished before another may start.
+CONTROL_REGION = envstr("CONTROL_REGION", "us-west-2")
+TRAFFIC_CHANGE_TIMEOUT = envint("TRAFFIC_CHANGE_TIMEOUT", 120)
+# Region code → EDNS0 client subnet standing for clients near it (JSON), over the built-in table.
+TRAFFIC_CLIENT_SUBNETS = envjson("TRAFFIC_CLIENT_SUBNETS", {})
 
 # Own app commands (docs/app-contract.md, "Trust"): run in their own PID namespace, as APP_UID
 # when the worker is root, and only from a working folder inside APP_ROOTS.

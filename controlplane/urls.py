@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("watch.urls")),
     path("", include("sandbox.urls")),
     path("", include("deployer.urls")),
+    path("", include("traffic.urls")),
     path("", include("alerts.urls")),
     # The inventory's fixed paths (applications/new/, regions/new/) before front's slugs.
     path("", include("regions.urls")),

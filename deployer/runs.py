@@ -10,9 +10,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.audit import Actor, record
-from lib import aws
+from lib import aws, route53_budget
 from regions.models import Region, RegionState
 from regions.services import set_region_state
+from traffic import routing as traffic_routing
+from traffic.services import sync_after_deploy
 
 from . import bootstrap, publishing, rollouts
 from .cloudformation import FAILED_STATUSES, Engine, EngineError, Outcome
@@ -38,6 +40,7 @@ def plan_deployment(deployment_id: int, task_id: str = "") -> None:
             status, explanation = Status.PLANNED, ""
         else:
             engine = Engine(d, heartbeat=lambda: _bump(deployment_id))
+            prepare_drain_alarm(d)
             request = change_set_request(engine)
             changed = engine.create_change_set(request.template, **request.options)
             status = Status.PLANNED
@@ -49,6 +52,17 @@ def plan_deployment(deployment_id: int, task_id: str = "") -> None:
         status=status, explanation=explanation,
         finished_at=timezone.now() if status == Status.ERROR else None)
     rollouts.after_plan(d.rollout_id)
+
+
+def prepare_drain_alarm(d: Deployment) -> None:
+    """The drain alarm the region's routing check watches exists before the check does."""
+    if d.action not in REGION_STACKS:
+        return
+    try:
+        traffic_routing.ensure_alarm(d.rollout.application, d.region.code)
+    except aws.AwsError as exc:
+        d.log(f"Could not create the drain alarm of {d.region.code}: {exc} Draining the region "
+              "through the data plane will not work until it exists.", level=Level.WARNING)
 
 
 def _bump(*deployment_ids: int) -> None:
@@ -109,6 +123,7 @@ def _run(d: Deployment, heartbeat=None) -> None:
             outcome = engine.follow(deleting=True)
         else:
             if not d.change_set_id:
+                prepare_drain_alarm(d)
                 request = change_set_request(engine)
                 changed = engine.create_change_set(request.template, **request.options)
                 if d.stateful_changes and rollout.confirmed_at is None:
@@ -215,7 +230,20 @@ def succeed(d: Deployment, explanation: str) -> None:
             return
         except aws.AwsError as exc:
             d.log(f"Could not look for the stack's health check: {exc}", level=Level.WARNING)
+        keep_traffic(d, found or (d.outputs or {}).get("HealthCheckId", ""))
     finish_deployment(d, Status.SUCCEEDED, explanation, health_check=found)
+
+
+def keep_traffic(d: Deployment, endpoint: str) -> None:
+    """A deploy never undoes a drain: the routing check says what the inventory says."""
+    try:
+        note = sync_after_deploy(d.rollout.application, d.region.code, d.outputs or {}, endpoint)
+    except (aws.AwsError, route53_budget.Route53Busy) as exc:
+        d.log(f"Could not check the routing health check's threshold: {exc}",
+              level=Level.WARNING)
+        return
+    if note:
+        d.log(note)
 
 
 def finish_deployment(d: Deployment, status: str, explanation: str,

@@ -14,6 +14,7 @@ from accounts.roles import VIEWER, role_required
 from deployer.bootstrap import region_bootstrap_context
 from deployer.summary import last_results_by_region, overview_context
 from regions.models import Application, Region, RegionState
+from traffic.views import region_traffic_context
 from watch import summary
 from watch.series import parse_range
 
@@ -72,6 +73,7 @@ def region_detail(request, slug, code):
             object_type="region", object_id=str(region.pk))[:20],
         **summary.region_context(region, rng=parse_range(request.GET.get("range"))),
         **region_bootstrap_context(region),
+        **region_traffic_context(region, request.user),
     }
     if settings.SANDBOX:
         context.update(

@@ -69,9 +69,9 @@ def acquire(timeout: float = 5.0, limit: int | None = None) -> int:
         time.sleep(wait)
 
 
-def route53_client(application=None, timeout: float = 5.0):
+def route53_client(application=None, timeout: float = 5.0, **config_overrides):
     """A Route 53 client whose every HTTP attempt (retries too) first takes a budget slot."""
-    client = aws.client("route53", "us-east-1", application)
+    client = aws.client("route53", "us-east-1", application, **config_overrides)
 
     def take_slot(**kwargs):
         acquire(timeout)

@@ -43,6 +43,8 @@ class RegionOut(Schema):
     api_url: str
     rest_api_id: str
     outputs: dict
+    traffic: str
+    traffic_changed_at: datetime | None
     created_at: datetime
     updated_at: datetime
     state_changed_at: datetime

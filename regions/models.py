@@ -73,6 +73,19 @@ class Application(models.Model):
         ],
         help_text="Consecutive failed checks before Route 53 calls the region unhealthy (1-10).",
     )
+    min_serving = models.PositiveSmallIntegerField(
+        "minimum serving regions",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="A drain is refused when fewer regions than this would stay serving and healthy.",
+    )
+    control_region = models.CharField(
+        max_length=32,
+        blank=True,
+        validators=[validators.validate_region_code],
+        help_text="Region of the drain alarms, the data-plane switch that works while Route 53's "
+                  "API does not; empty: the CONTROL_REGION setting (us-west-2 by default).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,6 +139,8 @@ APPLICATION_FIELDS = (
     "workdir",
     "health_check_interval",
     "failure_threshold",
+    "min_serving",
+    "control_region",
 )
 
 
@@ -154,6 +169,14 @@ class RegionState(models.TextChoices):
         }.get(value, "grey")
 
 
+class Traffic(models.TextChoices):
+    """What the region's routing health check tells Route 53 (docs/region-switch.md)."""
+
+    SERVING = "serving", "Serving"
+    DRAINED = "drained", "Drained"
+    FORCED = "forced", "Forced serving"
+
+
 # Which lifecycle moves are allowed; anything else is a programming error or a stale request.
 STATE_TRANSITIONS: dict[str, set[str]] = {
     RegionState.PLANNED: {RegionState.PROVISIONING, RegionState.REMOVED},
@@ -175,6 +198,8 @@ class Region(models.Model):
     api_url = models.CharField("API URL", max_length=2048, blank=True)
     rest_api_id = models.CharField("REST API id", max_length=64, blank=True)
     outputs = models.JSONField(default=dict, blank=True)
+    traffic = models.CharField(max_length=8, choices=Traffic, default=Traffic.SERVING)
+    traffic_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     state_changed_at = models.DateTimeField(default=timezone.now)
@@ -202,6 +227,10 @@ class Region(models.Model):
                     state__in=["planned", "provisioning", "active", "removing", "removed", "failed"]
                 ),
                 name="region_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(traffic__in=["serving", "drained", "forced"]),
+                name="region_traffic_valid",
             ),
         ]
 
@@ -240,4 +269,5 @@ class Region(models.Model):
             "health_check_id": self.health_check_id,
             "api_url": self.api_url,
             "rest_api_id": self.rest_api_id,
+            "traffic": self.traffic,
         }

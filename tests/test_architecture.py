@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["accounts", "regions", "watch", "sandbox", "deployer", "alerts", "front"]
+APPS = ["accounts", "regions", "watch", "sandbox", "deployer", "traffic", "alerts", "front"]
 # Code that runs as separate programs (the CDK apps never import Django).
 CHILD_PROGRAMS = ("deployer/cdkapp/", "deployer/sandboxapp/")
 
@@ -35,7 +35,7 @@ def imported_modules(path: Path) -> set[str]:
 def test_installed_apps_show_the_architecture():
     third_party = ("django", "ninja", "axes")
     ours = [app for app in settings.INSTALLED_APPS if not app.startswith(third_party)]
-    assert ours == [*APPS[:6], "front"]
+    assert ours == [*APPS[:7], "front"]
 
 
 @pytest.mark.parametrize(("relative", "path"), list(product_modules()))

@@ -27,6 +27,7 @@ class RegionHealthOut(Schema):
     since: datetime | None
     stale: bool
     stale_reason: str
+    traffic: str  # serving, drained or forced: what the routing health check tells Route 53
 
 
 class PairLagOut(Schema):
@@ -63,7 +64,8 @@ def application_status(request, slug: str):
         {"code": t["code"], "role": t["region"].role, "state": t["region"].state,
          "health": t["health"], "signal": t["signal"].word,
          "signal_level": t["signal"].level, "percentage_healthy": t["percentage"], "at": t["at"],
-         "since": t["since"], "stale": t["stale"], "stale_reason": t["stale_reason"]}
+         "since": t["since"], "stale": t["stale"], "stale_reason": t["stale_reason"],
+         "traffic": t["region"].traffic}
         for t in context["tiles"]
     ]
     pairs = [

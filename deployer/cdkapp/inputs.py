@@ -21,6 +21,9 @@ ENV_VARS = {
     "failure_threshold": ("FAILURE_THRESHOLD",),
     "release": ("RELEASE",),
     "replica_steps": ("REPLICA_STEPS",),
+    "drained_regions": ("DRAINED_REGIONS",),
+    "forced_regions": ("FORCED_REGIONS",),
+    "control_region": ("CONTROL_REGION",),
 }
 CONTEXT_KEYS = (*ENV_VARS, "nag")
 
@@ -54,6 +57,11 @@ class Inputs:
     nag: bool
     # The replicas of each replica step whose main stack this run also writes (a Stage each).
     replica_steps: tuple[tuple[str, ...], ...] = ()
+    # Traffic (docs/region-switch.md): regions drained or forced serving, and where the drain
+    # alarms of the routing health checks live.
+    drained_regions: tuple[str, ...] = ()
+    forced_regions: tuple[str, ...] = ()
+    control_region: str = "us-west-2"
 
     @property
     def zone_name(self) -> str:
@@ -64,6 +72,15 @@ class Inputs:
         """
         labels = self.domain_name.split(".")
         return ".".join(labels[1:]) if len(labels) > 2 else self.domain_name
+
+    def traffic(self, region: str) -> str:
+        if region in self.drained_regions:
+            return "drained"
+        return "forced" if region in self.forced_regions else "serving"
+
+    def drain_alarm(self, region: str) -> str:
+        """The drain alarm Meridian keeps in the control region for this region."""
+        return f"meridian-{self.app_name}-{region}-drain"
 
     def stack_name(self, region: str) -> str:
         return f"{self.app_name}-{region}"
@@ -197,6 +214,11 @@ def read_inputs(context: Mapping, environ: Mapping) -> Inputs:
     stage = str(get("stage") or "prod").strip()
     if not STAGE_RE.match(stage):
         raise InputError(f"stage: {stage!r} must hold only letters, digits and _")
+    drained = [check_region("drained_regions", r) for r in as_list("drained_regions", get("drained_regions"))]
+    forced = [check_region("forced_regions", r) for r in as_list("forced_regions", get("forced_regions"))]
+    if set(drained) & set(forced):
+        raise InputError(f"a region cannot be both drained and forced: {','.join(sorted(set(drained) & set(forced)))}")
+    control_region = check_region("control_region", str(get("control_region") or "us-west-2").strip())
     release = str(get("release") or "1").strip()
     if len(release) > 1000:
         raise InputError("release must be at most 1000 characters")
@@ -216,4 +238,7 @@ def read_inputs(context: Mapping, environ: Mapping) -> Inputs:
         release=release,
         nag=as_bool("nag", get("nag")),
         replica_steps=as_steps(get("replica_steps"), main_region),
+        drained_regions=tuple(drained),
+        forced_regions=tuple(forced),
+        control_region=control_region,
     )

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from deployer.cdkapp.api import add_data_methods, add_health_method
 from deployer.cdkapp.inputs import Inputs
+from deployer.cdkapp.routing import add_routing_check
 
 # Reasons for the cdk-nag findings this app accepts rather than fixes.
 ACCEPTED_FINDINGS = {
@@ -138,6 +139,8 @@ class RegionStack(Stack):
             request_interval=Duration.seconds(inputs.health_check_interval),
             failure_threshold=inputs.failure_threshold,
         )
+        # The record follows the routing check, so the control plane can drain the region.
+        routing = add_routing_check(self, inputs, self.region, health_check.health_check_id)
         route53.ARecord(
             self, "LatencyRecord",
             zone=zone,
@@ -145,7 +148,7 @@ class RegionStack(Stack):
             target=route53.RecordTarget.from_alias(targets.ApiGatewayDomain(domain)),
             region=self.region,
             set_identifier=self.region,
-            health_check=health_check,
+            health_check=route53.HealthCheck.from_health_check_id(self, "Routing", routing.ref),
         )
         return health_check
 

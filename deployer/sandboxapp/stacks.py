@@ -18,6 +18,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from deployer.cdkapp.inputs import Inputs
+from deployer.cdkapp.routing import add_routing_check
 from deployer.cdkapp.stacks import region_stack_props
 
 # Documentation addresses (RFC 5737): the sandbox record must answer something, never a real host.
@@ -63,6 +64,7 @@ class SandboxRegionStack(Stack):
                 route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=inputs.stack_name(region)),
             ],
         )
+        routing = add_routing_check(self, inputs, region, health_check.ref)
         route53.CfnRecordSet(
             self, "LatencyRecord",
             hosted_zone_id=inputs.hosted_zone_id,
@@ -72,7 +74,7 @@ class SandboxRegionStack(Stack):
             resource_records=[sandbox_address(region)],
             region=region,
             set_identifier=region,
-            health_check_id=health_check.ref,
+            health_check_id=routing.ref,
         )
         # moto cannot create AWS::DynamoDB::GlobalTable, so every region gets a plain table of the same name.
         dynamodb.CfnTable(

@@ -109,6 +109,18 @@ def app_inputs(
         "health_check_interval": int(application.health_check_interval),
         "failure_threshold": int(application.failure_threshold),
         "release": release or "",
+        **traffic_inputs(application),
+    }
+
+
+def traffic_inputs(application) -> dict:
+    """The inventory's traffic states, so a deploy never undoes a drain (docs/region-switch.md)."""
+    states = dict(application.regions.exclude(state=RegionState.REMOVED)
+                  .values_list("code", "traffic"))
+    return {
+        "drained_regions": ",".join(sorted(c for c, t in states.items() if t == "drained")),
+        "forced_regions": ",".join(sorted(c for c, t in states.items() if t == "forced")),
+        "control_region": application.control_region or settings.CONTROL_REGION,
     }
 
 

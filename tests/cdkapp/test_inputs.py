@@ -91,6 +91,9 @@ def test_it_strips_the_hostedzone_prefix_route53_puts_on_zone_ids():
     ({"failure_threshold": "11"}, "failure_threshold must be one of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], not 11"),
     ({"failure_threshold": "three"}, "failure_threshold must be a whole number, not 'three'"),
     ({"nag": "maybe"}, "nag must be true or false, not 'maybe'"),
+    ({"drained_regions": "eu-west-1", "forced_regions": "eu-west-1"},
+     "a region cannot be both drained and forced: eu-west-1"),
+    ({"control_region": "moon-1"}, "control_region: 'moon-1' is not an AWS region name"),
 ])
 def test_it_names_the_input_that_is_wrong(context, message):
     with pytest.raises(InputError) as raised:

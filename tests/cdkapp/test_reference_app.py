@@ -20,6 +20,21 @@ def only(template: dict, type_: str) -> tuple[str, dict]:
     return next(iter(found.items()))
 
 
+def endpoint_check(template: dict) -> tuple[str, dict]:
+    """The region's own health check (HTTPS); the routing and control checks are beside it."""
+    found = {k: v for k, v in resources(template, "AWS::Route53::HealthCheck").items()
+             if v["Properties"]["HealthCheckConfig"]["Type"] == "HTTPS"}
+    assert len(found) == 1, f"expected one endpoint check, found {list(found)}"
+    return next(iter(found.items()))
+
+
+def check_of_type(template: dict, type_: str) -> tuple[str, dict]:
+    found = {k: v for k, v in resources(template, "AWS::Route53::HealthCheck").items()
+             if v["Properties"]["HealthCheckConfig"]["Type"] == type_}
+    assert len(found) == 1, f"expected one {type_} check, found {list(found)}"
+    return next(iter(found.items()))
+
+
 def region_of(stack_name: str) -> str:
     return stack_name.removeprefix("orders-")
 
@@ -126,15 +141,15 @@ def test_it_checks_the_health_of_each_regions_own_api_endpoint(assembly: Assembl
 
 
 def test_it_takes_stage_interval_and_threshold_of_the_health_check_from_context(two_regions):
-    _, check = only(two_regions.template("eu-west-1"), "AWS::Route53::HealthCheck")
+    _, check = endpoint_check(two_regions.template("eu-west-1"))
     config = check["Properties"]["HealthCheckConfig"]
     assert (config["ResourcePath"], config["RequestInterval"], config["FailureThreshold"]) == ("/live/health", 10, 2)
 
 
-def test_it_routes_by_latency_to_each_region_through_its_health_check(assembly: Assembly):
+def test_it_routes_by_latency_to_each_region_through_its_routing_check(assembly: Assembly):
     for name, template in assembly.templates.items():
         region = region_of(name)
-        health_check_id, _ = only(template, "AWS::Route53::HealthCheck")
+        health_check_id, _ = check_of_type(template, "CALCULATED")
         domain_id, _ = only(template, "AWS::ApiGateway::DomainName")
         _, record = only(template, "AWS::Route53::RecordSet")
         assert record["Properties"] == {
@@ -269,7 +284,7 @@ def test_it_writes_access_logs_of_the_stage_to_a_log_group(two_regions):
 def test_it_outputs_health_check_id_api_url_rest_api_id_and_table_name(assembly: Assembly):
     for template in assembly.templates.values():
         outputs = template["Outputs"]
-        assert outputs["HealthCheckId"]["Value"] == {"Ref": only(template, "AWS::Route53::HealthCheck")[0]}
+        assert outputs["HealthCheckId"]["Value"] == {"Ref": endpoint_check(template)[0]}
         assert outputs["RestApiId"]["Value"] == {"Ref": rest_api_id(template)}
         assert outputs["TableName"]["Value"] == "orders"
         assert outputs["ApiUrl"]["Value"]["Fn::Join"][1][:2] == ["https://", {"Ref": rest_api_id(template)}]
@@ -307,3 +322,38 @@ def test_it_fits_every_template_into_a_change_set_without_an_s3_upload(six_regio
     for name in six_regions.templates:
         size = (six_regions.outdir / f"{name}.template.json").stat().st_size
         assert size < 51_200, f"{name} is {size} bytes"
+
+
+def test_the_routing_check_needs_the_endpoint_and_the_drain_alarm(two_regions):
+    template = two_regions.template("eu-west-1")
+    endpoint_id, _ = endpoint_check(template)
+    control_id, control = check_of_type(template, "CLOUDWATCH_METRIC")
+    routing_id, routing = check_of_type(template, "CALCULATED")
+    assert control["Properties"]["HealthCheckConfig"] == {
+        "Type": "CLOUDWATCH_METRIC",
+        "AlarmIdentifier": {"Name": "meridian-orders-eu-west-1-drain", "Region": "us-west-2"},
+        "InsufficientDataHealthStatus": "LastKnownStatus",
+    }
+    assert routing["Properties"]["HealthCheckConfig"] == {
+        "Type": "CALCULATED",
+        "ChildHealthChecks": [{"Ref": endpoint_id}, {"Ref": control_id}],
+        "HealthThreshold": 2,
+    }
+    outputs = template["Outputs"]
+    assert outputs["RoutingCheckId"]["Value"] == {"Ref": routing_id}
+    assert outputs["ControlCheckId"]["Value"] == {"Ref": control_id}
+
+
+@pytest.mark.parametrize(("context", "thresholds"), [
+    ({"drained_regions": "eu-west-1"}, {"us-east-1": 2, "eu-west-1": 3}),
+    ({"forced_regions": ["us-east-1"], "drained_regions": "eu-west-1"}, {"us-east-1": 0, "eu-west-1": 3}),
+])
+def test_the_threshold_says_the_inventorys_traffic_state(tmp_path, context, thresholds):
+    assembly = synth(reference.build, tmp_path, {**BASE, "regions": "us-east-1,eu-west-1",
+                                                 "control_region": "eu-central-1", **context})
+    for region, wanted in thresholds.items():
+        template = assembly.template(region)
+        config = check_of_type(template, "CALCULATED")[1]["Properties"]["HealthCheckConfig"]
+        assert config["HealthThreshold"] == wanted
+        alarm = check_of_type(template, "CLOUDWATCH_METRIC")[1]["Properties"]["HealthCheckConfig"]
+        assert alarm["AlarmIdentifier"]["Region"] == "eu-central-1"

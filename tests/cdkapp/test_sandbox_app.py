@@ -131,11 +131,11 @@ def test_it_deploys_every_region_to_moto_through_change_sets(aws, tmp_path):
 
     assert changes(described["us-east-1"]) == {
         ("Add", "HealthCheck"), ("Add", "LatencyRecord"), ("Add", "Table"), ("Add", "Release"), ("Add", "Replicas"),
-        ("Add", "HandlerRole"), ("Add", "Handler"),
+        ("Add", "HandlerRole"), ("Add", "Handler"), ("Add", "ControlCheck"), ("Add", "RoutingCheck"),
     }
     assert changes(described["eu-west-1"]) == {
         ("Add", "HealthCheck"), ("Add", "LatencyRecord"), ("Add", "Table"), ("Add", "Release"),
-        ("Add", "HandlerRole"), ("Add", "Handler"),
+        ("Add", "HandlerRole"), ("Add", "Handler"), ("Add", "ControlCheck"), ("Add", "RoutingCheck"),
     }
     route53 = client("route53", "us-east-1", aws)
     records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
@@ -149,9 +149,15 @@ def test_it_deploys_every_region_to_moto_through_change_sets(aws, tmp_path):
         )
         assert (config["RequestInterval"], config["FailureThreshold"]) == (10, 2)
         [record] = [r for r in records if r.get("SetIdentifier") == region]
+        # The record follows the routing check, whose children are the endpoint check and the
+        # drain alarm's check (moto keeps neither children nor threshold from a template).
         assert (record["Name"], record["Type"], record["Region"], record["HealthCheckId"]) == (
-            "api.example.com.", "A", region, outputs["HealthCheckId"],
+            "api.example.com.", "A", region, outputs["RoutingCheckId"],
         )
+        routing = route53.get_health_check(HealthCheckId=outputs["RoutingCheckId"])["HealthCheck"]
+        assert routing["HealthCheckConfig"]["Type"] == "CALCULATED"
+        control = route53.get_health_check(HealthCheckId=outputs["ControlCheckId"])["HealthCheck"]
+        assert control["HealthCheckConfig"]["Type"] == "CLOUDWATCH_METRIC"
         table = client("dynamodb", region, aws).describe_table(TableName="orders")["Table"]
         assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
         release = client("ssm", region, aws).get_parameter(Name=f"/meridian/{region}/release")["Parameter"]
@@ -181,4 +187,5 @@ def test_it_finds_the_outputs_on_the_stack_moto_created_from_a_change_set(aws, t
     assembly = sandbox_synth(tmp_path, hosted_zone(aws))
     deploy(aws, assembly)
     stack = client("cloudformation", "us-east-1", aws).describe_stacks(StackName="meridian-us-east-1")["Stacks"][0]
-    assert {o["OutputKey"] for o in stack.get("Outputs", [])} == {"HealthCheckId", "TableName", "ApiUrl"}
+    assert {o["OutputKey"] for o in stack.get("Outputs", [])} == {
+        "HealthCheckId", "TableName", "ApiUrl", "RoutingCheckId", "ControlCheckId"}

@@ -1,0 +1,115 @@
+"""What Route 53 answers clients near each region: the "clients near → served by" matrix.
+
+On AWS: TestDNSAnswer (traffic.dnsquery, within the Route 53 request budget). In the sandbox
+moto has no TestDNSAnswer, so the answer is worked out here the way Route 53's latency routing
+works: among the records whose health check is healthy, the one closest to the client; when
+every record is unhealthy, Route 53 fails open and answers as if all were healthy. Such answers
+are labelled simulated.
+"""
+
+from dataclasses import dataclass
+
+from regions.models import Traffic
+
+from . import geo
+
+
+@dataclass(frozen=True)
+class Answer:
+    client: str  # the region the client is near
+    answer: str | None  # the region Route 53 answers with; None when it answers nothing
+    simulated: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One latency record: its region and whether Route 53 counts it healthy now."""
+
+    region: str
+    healthy: bool
+
+
+def latency_answer(client: str, records: list[Record]) -> str | None:
+    """Route 53's latency rule: the nearest healthy record; all unhealthy fails open."""
+    healthy = [r.region for r in records if r.healthy]
+    return geo.nearest(client, healthy or [r.region for r in records])
+
+
+def routing_healthy(threshold: int | None, endpoint_healthy: bool | None,
+                    control_healthy: bool | None) -> bool:
+    """A CALCULATED check: healthy when at least `threshold` children are. A child with no
+    reading counts healthy, as a new Route 53 check does; a missing threshold counts as the
+    number of children (serving)."""
+    children = [endpoint_healthy is not False, control_healthy is not False]
+    wanted = len(children) if threshold is None else threshold
+    return sum(children) >= wanted
+
+
+def record_health(traffic: str, healthy: bool | None) -> bool:
+    """What a region's routing check says for a traffic state and endpoint health."""
+    if traffic == Traffic.FORCED:
+        return True
+    return traffic == Traffic.SERVING and healthy is not False
+
+
+def predicted(views, change: tuple[str, str] | None = None) -> list[Answer]:
+    """Answers for clients near each region from the inventory (guard.RegionView), after
+    `change` (region, new traffic state) when given: what the confirmation page shows."""
+    states = {v.code: v.traffic for v in views}
+    if change is not None:
+        states[change[0]] = change[1]
+    records = [Record(v.code, record_health(states[v.code], v.healthy)) for v in views]
+    return [Answer(v.code, latency_answer(v.code, records), simulated=True) for v in views]
+
+
+def _record_sets(application) -> list[dict]:
+    """The latency records of the application's domain in its zone (one paged call)."""
+    from lib import aws, route53_budget
+
+    client = route53_budget.route53_client(application)
+    name = application.domain_name.rstrip(".") + "."
+    found = []
+    try:
+        pages = client.get_paginator("list_resource_record_sets").paginate(
+            HostedZoneId=application.hosted_zone_id, StartRecordName=name)
+        for page in pages:
+            for record in page.get("ResourceRecordSets", []):
+                if record["Name"] != name:
+                    return found
+                if record.get("Region") and record.get("SetIdentifier"):
+                    found.append(record)
+    except route53_budget.Route53Busy:
+        raise
+    except Exception as exc:
+        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+    return found
+
+
+def simulated_answers(application) -> list[Answer]:
+    """The sandbox's answers: moto's latency records, the thresholds of the routing checks
+    they use, the drain alarms' states and the emitted health, by Route 53's latency rule."""
+    from . import routing
+    from .health import current_health
+
+    regions = {r.code: r for r in application.regions.exclude(state__in=("planned", "removed"))}
+    records = _record_sets(application)
+    thresholds = routing.read_thresholds(application)
+    alarms = routing.alarm_states(application, list(regions))
+    health = current_health(application)
+    evaluated = []
+    for record in records:
+        code = record["Region"]
+        region = regions.get(code)
+        endpoint = health.get(region.pk) if region else None
+        check = record.get("HealthCheckId")
+        if not check:
+            healthy = True  # a record without a health check is always healthy
+        elif region is not None and check == (region.outputs or {}).get("RoutingCheckId"):
+            healthy = routing_healthy(thresholds.get(check), endpoint,
+                                      alarms.get(code) != "ALARM")
+        else:
+            healthy = endpoint is not False
+        evaluated.append(Record(code, healthy))
+    return [Answer(code, latency_answer(code, evaluated), simulated=True)
+            for code in sorted(regions, key=lambda c: (c != application.main_region, c))]

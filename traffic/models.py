@@ -1,0 +1,59 @@
+"""Traffic changes: each drain, restore or force of a region, what acted and when."""
+
+from django.db import models
+from django.db.models import Q
+
+from regions.models import Application, Region, Traffic
+
+
+class ChangeStatus(models.TextChoices):
+    APPLYING = "applying", "Applying"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+
+
+class Path(models.TextChoices):
+    """Which switch acted: Route 53's threshold (control plane) or the drain alarm's metric
+    in the control region (data plane); both when both did."""
+
+    NONE = "", "None"
+    ROUTE53 = "route53", "Route 53 threshold"
+    CLOUDWATCH = "cloudwatch", "Drain alarm (data plane)"
+    BOTH = "both", "Route 53 threshold and drain alarm"
+
+
+class TrafficChange(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="traffic_changes")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="traffic_changes")
+    from_state = models.CharField(max_length=8, choices=Traffic)
+    to_state = models.CharField(max_length=8, choices=Traffic)
+    reason = models.CharField(max_length=500, blank=True)
+    actor_name = models.CharField(max_length=150)
+    source = models.CharField(max_length=16)
+    status = models.CharField(max_length=8, choices=ChangeStatus, default=ChangeStatus.APPLYING)
+    path = models.CharField(max_length=10, choices=Path, blank=True, default=Path.NONE)
+    requested_at = models.DateTimeField()
+    route53_at = models.DateTimeField(null=True, blank=True)
+    cloudwatch_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    route53_error = models.TextField(blank=True)
+    cloudwatch_error = models.TextField(blank=True)
+    health_check_version = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One traffic change per application at a time.
+            models.UniqueConstraint(fields=["application"], condition=Q(status="applying"),
+                                    name="one_traffic_change_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.from_state} → {self.to_state}"
+
+    @property
+    def seconds_to_route53(self) -> float | None:
+        if self.route53_at is None:
+            return None
+        return (self.route53_at - self.requested_at).total_seconds()
