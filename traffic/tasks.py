@@ -1,0 +1,1 @@
+"""Celery tasks of the region switch (autodiscovered here); each lives beside its concern."""
