@@ -310,14 +310,20 @@ class Engine(StackMoves):
         if found or not stack or not declared or self.d.action == Action.DESTROY_REGION:
             return found
         answer = self.call("describe_stack_resources", StackName=stack["StackId"])
+        # An emulator may list a resource it replaced without its logical id: skip such rows.
         physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
-                    for r in answer.get("StackResources") or []}
+                    for r in answer.get("StackResources") or [] if r.get("LogicalResourceId")}
+        # moto updates some resources (health checks) in place but then lists them without
+        # their ids: such a Ref keeps the value the region recorded before.
+        before = self.d.region.outputs or {}
         for key, output in declared.items():
             value = output.get("Value")
             if isinstance(value, str):
                 found[key] = value
             elif isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in physical:
                 found[key] = physical[value["Ref"]]
+            elif isinstance(value, dict) and set(value) == {"Ref"} and before.get(key):
+                found[key] = before[key]
         return found
 
     def follow_once(self) -> None:
