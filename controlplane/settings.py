@@ -259,6 +259,8 @@ LAG_CRIT_MS = envint("LAG_CRIT_MS", 10000)
 ROLLUP_RETENTION_DAYS = envint("ROLLUP_RETENTION_DAYS", 90)
 # Route 53 allows 5 requests/s per account, shared with CloudFormation's own calls.
 ROUTE53_RATE = envint("ROUTE53_RATE", 2)
+# The Redis key of that budget: one per AWS account, so every process of the installation shares it.
+ROUTE53_BUDGET_KEY = envstr("ROUTE53_BUDGET_KEY", "meridian:route53:budget")
 # How long the on-demand checker detail waits for a Route 53 budget slot before "busy".
 ROUTE53_BUDGET_WAIT = envfloat("ROUTE53_BUDGET_WAIT", 2.0)
 CHECKER_CACHE_SECONDS = envint("CHECKER_CACHE_SECONDS", 20)

@@ -11,7 +11,6 @@ from django.conf import settings
 
 from . import aws, shared_redis
 
-KEY = "meridian:route53:budget"
 WINDOW_US = 1_000_000
 
 # Returns {1, granted_at_us} or {0, wait_us}; Redis' own clock keeps every process in step.
@@ -52,7 +51,7 @@ def try_acquire(limit: int | None = None) -> tuple[bool, int]:
     """(True, granted_at_us) or (False, microseconds until a slot may free up)."""
     conn = shared_redis.client()
     limit = rate() if limit is None else limit
-    granted, value = conn.eval(_SCRIPT, 1, KEY, limit, WINDOW_US, uuid.uuid4().hex)
+    granted, value = conn.eval(_SCRIPT, 1, settings.ROUTE53_BUDGET_KEY, limit, WINDOW_US, uuid.uuid4().hex)
     return bool(granted), int(value)
 
 

@@ -39,6 +39,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Concurrent test runs share one Redis: each run's keys (queues, results) carry its own prefix.
 TEST_KEY_PREFIX = os.environ.get("TEST_KEY_PREFIX") or f"t{os.getpid()}:"
+# A test run's Route 53 budget is its own (its workers share it through TEST_KEY_PREFIX).
+ROUTE53_BUDGET_KEY = TEST_KEY_PREFIX + "route53:budget"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
     "global_keyprefix": TEST_KEY_PREFIX,

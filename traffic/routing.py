@@ -112,24 +112,42 @@ def _dimensions(slug: str, code: str) -> list[dict]:
     return [{"Name": "Application", "Value": slug}, {"Name": "Region", "Value": code}]
 
 
-def set_threshold(application, checks: Checks, state: str) -> int:
-    """The fast switch: UpdateHealthCheck with the version just read, so a change made in
-    between fails instead of being overwritten; returns the new version."""
+def set_threshold(application, checks: Checks, state: str, version: int | None = None) -> int:
+    """The fast switch: UpdateHealthCheck with the check's version, so a change made in between
+    fails instead of being overwritten; returns the new version.
+
+    With the version this process last saw, it is one request; when Route 53 answers that the
+    version moved on (a deploy, a change by hand), it reads the check and tries once more."""
     client = route53_budget.route53_client(application, timeout=2.0, **FAST)
     try:
-        current = client.get_health_check(HealthCheckId=checks.routing)["HealthCheck"]
-        answer = client.update_health_check(
-            HealthCheckId=checks.routing,
-            HealthCheckVersion=int(current.get("HealthCheckVersion", 1)),
-            HealthThreshold=threshold(state),
-            # Sent every time: an update without them would leave the check with none.
-            ChildHealthChecks=checks.children,
-        )
+        if version is None:
+            version = _version(client, checks.routing)
+        try:
+            answer = _update(client, checks, state, version)
+        except Exception as exc:
+            if aws.AwsError.wrap(exc).code != "HealthCheckVersionMismatch":
+                raise
+            answer = _update(client, checks, state, _version(client, checks.routing))
     except route53_budget.Route53Busy:
         raise
     except Exception as exc:
         raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
     return int(answer["HealthCheck"].get("HealthCheckVersion", 0))
+
+
+def _version(client, routing_id: str) -> int:
+    current = client.get_health_check(HealthCheckId=routing_id)["HealthCheck"]
+    return int(current.get("HealthCheckVersion", 1))
+
+
+def _update(client, checks: Checks, state: str, version: int) -> dict:
+    return client.update_health_check(
+        HealthCheckId=checks.routing,
+        HealthCheckVersion=version,
+        HealthThreshold=threshold(state),
+        # Sent every time: an update without them would leave the check with none.
+        ChildHealthChecks=checks.children,
+    )
 
 
 def read_thresholds(application=None) -> dict[str, int | None]:

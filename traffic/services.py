@@ -94,6 +94,15 @@ def change_traffic(application: Application, code: str, state: str, actor: Actor
     return change
 
 
+def _known_version(change: TrafficChange, checks: routing.Checks) -> int | None:
+    """The routing check's version after the region's last change, if it is the same check."""
+    last = (TrafficChange.objects.filter(region=change.region, health_check_version__isnull=False)
+            .exclude(pk=change.pk).order_by("-requested_at").first())
+    if last is None or (change.region.outputs or {}).get("RoutingCheckId") != checks.routing:
+        return None
+    return last.health_check_version
+
+
 def _last_drain_path(change: TrafficChange) -> str:
     last = (TrafficChange.objects.filter(region=change.region, to_state=Traffic.DRAINED,
                                          status=ChangeStatus.APPLIED)
@@ -107,7 +116,8 @@ def apply(change: TrafficChange, checks: routing.Checks) -> TrafficChange:
     code = change.region.code
     state = change.to_state
     try:
-        change.health_check_version = routing.set_threshold(application, checks, state)
+        change.health_check_version = routing.set_threshold(application, checks, state,
+                                                             _known_version(change, checks))
         change.route53_at = timezone.now()
     except (aws.AwsError, route53_budget.Route53Busy) as exc:
         change.route53_error = _sentence(exc)

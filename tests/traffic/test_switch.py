@@ -26,7 +26,7 @@ def test_drain_sets_the_threshold_above_the_children_and_restore_puts_it_back(
     change = services.change_traffic(application, "eu-west-1", "drain", Actor(operator),
                                      "maintenance")
 
-    assert (change.status, change.path) == (ChangeStatus.APPLIED, "both")
+    assert (change.status, change.path) == (ChangeStatus.APPLIED, "both"), change.route53_error
     assert threshold_of(eu) == 3
     assert alarm_state(application, "eu-west-1") == "ALARM"
     eu.refresh_from_db()
