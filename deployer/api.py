@@ -2,15 +2,20 @@
 
 A second deploy while one is active answers 409 with the active rollout's id."""
 
+import json
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import ValidationError as PydanticError
 
 from accounts.audit import Actor, client_ip
 from accounts.auth import api_auth
 from accounts.roles import OPERATOR, VIEWER
 from lib.api_schemas import ERRORS as COMMON_ERRORS
+from lib.api_schemas import StrictIn
 from regions.models import Application, Region
 
 from . import rollouts
@@ -64,16 +69,35 @@ class RolloutOut(Schema):
     application: str
     kind: str
     status: str
+    gate: str = Field(description="What a running rollout waits for: bake, approval or empty.")
     explanation: str
+    release_label: str
+    only_region: str = Field(description="The one region deployed, empty for all.")
     needs_confirmation: bool
+    require_approval: bool
+    rollback_of: int | None = Field(description="The rollout whose templates this re-applies.")
     requested_by: str | None
+    requested_via: str = Field(description="web, api or cli.")
     confirmed_by: str | None
+    approved_by: str | None
+    approved_at: datetime | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     elapsed: float | None
     url: str
     deployments: list[DeploymentOut]
+
+
+class DeployIn(StrictIn):
+    region: str = Field("", max_length=32,
+                        description="Deploy this region alone (the inventory must not be "
+                                    "adding or removing regions).")
+    label: str = Field("", max_length=100, description="A release label, shown on the rollout "
+                                                       "and passed to the app as `release`.")
+    require_approval: bool | None = Field(
+        None, description="Wait for approval after the main region; absent: the application's "
+                          "default.")
 
 
 class EventOut(Schema):
@@ -119,13 +143,19 @@ def _deployment_out(d: Deployment) -> dict:
 
 def _rollout_out(pk: int) -> dict:
     r = get_object_or_404(
-        Rollout.objects.select_related("application", "requested_by", "confirmed_by"), pk=pk)
+        Rollout.objects.select_related("application", "requested_by", "confirmed_by",
+                                       "approved_by"), pk=pk)
     deployments = r.deployments.select_related("region").prefetch_related("depends_on")
     return {
         "id": r.pk, "application": r.application.slug, "kind": r.kind, "status": r.status,
-        "explanation": r.explanation, "needs_confirmation": r.needs_confirmation,
+        "gate": r.gate, "explanation": r.explanation, "release_label": r.release_label,
+        "only_region": r.only_region, "needs_confirmation": r.needs_confirmation,
+        "require_approval": r.require_approval, "rollback_of": r.rollback_of_id,
         "requested_by": r.requested_by.get_username() if r.requested_by else None,
+        "requested_via": r.requested_via,
         "confirmed_by": r.confirmed_by.get_username() if r.confirmed_by else None,
+        "approved_by": r.approved_by.get_username() if r.approved_by else None,
+        "approved_at": r.approved_at,
         "created_at": r.created_at, "started_at": r.started_at, "finished_at": r.finished_at,
         "elapsed": r.elapsed, "url": r.get_absolute_url(),
         "deployments": [_deployment_out(d) for d in deployments.order_by("step")],
@@ -146,21 +176,55 @@ def _start(request, slug: str, start):
         rollout = start(application, request.user, _actor(request))
     except rollouts.Conflict as exc:
         return _conflict(exc)
+    except rollouts.Refused as exc:
+        return Status(400, {"errors": {"__all__": [str(exc)]}})
     return Status(201, _rollout_out(rollout.pk))
 
 
+# The body is optional, so ninja does not read it; it is documented here.
+OPTIONAL_BODY = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": DeployIn.model_json_schema()}}}}
+
+
 @router.post("/applications/{slug}/plans", response={201: RolloutOut, **ERRORS},
-             auth=api_auth(OPERATOR))
+             auth=api_auth(OPERATOR), openapi_extra=OPTIONAL_BODY)
 def plan_create(request, slug: str):
-    """Synthesize and create a change set in every region; nothing is executed."""
-    return _start(request, slug, rollouts.start_plan)
+    """Synthesize and create a change set in every region (or the one `region`); nothing is
+    executed. The label and approval choice apply when the plan is applied."""
+    body = _deploy_in(request)
+    return _start(request, slug, lambda application, user, actor: rollouts.start_plan(
+        application, user, actor, body.region, **_choices(body)))
 
 
 @router.post("/applications/{slug}/deploy", response={201: RolloutOut, **ERRORS},
-             auth=api_auth(OPERATOR))
+             auth=api_auth(OPERATOR), openapi_extra=OPTIONAL_BODY)
 def deploy_create(request, slug: str):
-    """Plan and apply at once; stateful replacements or removals wait for confirmation."""
-    return _start(request, slug, rollouts.start_deploy)
+    """Plan and apply at once; stateful replacements or removals wait for confirmation.
+    The body is optional: `{"region": "eu-west-1", "label": "v42", "require_approval": true}`;
+    an unknown region, or one being added or removed, answers 400 with the reason."""
+    body = _deploy_in(request)
+    return _start(request, slug, lambda application, user, actor: rollouts.start_deploy(
+        application, user, actor, body.region, **_choices(body)))
+
+
+def _deploy_in(request) -> DeployIn:
+    """The optional body of a plan or deploy: none at all (or a form post) means every region,
+    no label and the application's approval default."""
+    if request.content_type != "application/json" or not request.body.strip():
+        return DeployIn()
+    try:
+        data = json.loads(request.body)
+    except ValueError as exc:
+        raise HttpError(400, "The body is not valid JSON.") from exc
+    try:
+        return DeployIn.model_validate(data)
+    except PydanticError as exc:
+        raise NinjaValidationError(
+            [{**e, "loc": ("body", "body", *e["loc"])} for e in exc.errors()]) from None
+
+
+def _choices(body: DeployIn) -> dict:
+    return {"label": body.label, "require_approval": body.require_approval}
 
 
 @router.post("/applications/{slug}/regions/{code}/bootstrap",

@@ -16,4 +16,6 @@ urlpatterns = [
     path("applications/<slug:slug>/rollouts/", views.rollout_list, name="rollout_list"),
     path("applications/<slug:slug>/regions/<str:code>/bootstrap", views.region_bootstrap,
          name="region_bootstrap"),
+    path("applications/<slug:slug>/regions/<str:code>/deploy", views.region_deploy,
+         name="region_deploy"),
 ]

@@ -18,8 +18,8 @@ EVENTS_PER_FRAGMENT = 500
 
 
 def _get_rollout(pk: int) -> Rollout:
-    return get_object_or_404(Rollout.objects.select_related("application", "requested_by",
-                                                            "confirmed_by"), pk=pk)
+    return get_object_or_404(Rollout.objects.select_related(
+        "application", "requested_by", "confirmed_by", "approved_by"), pk=pk)
 
 
 def _polling(rollout: Rollout) -> bool:
@@ -95,7 +95,7 @@ def rollout_list(request, slug: str):
     })
 
 
-def _start(request, slug: str, start):
+def _start(request, slug: str, start, back=None):
     application = get_object_or_404(Application, slug=slug)
     try:
         rollout = start(application, request.user, Actor.from_request(request))
@@ -104,7 +104,18 @@ def _start(request, slug: str, start):
         if exc.active_rollout_id:
             return redirect("deployer:rollout_detail", exc.active_rollout_id)
         return redirect("deployer:rollout_list", slug)
+    except rollouts.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect(back or application)
     return redirect(rollout)
+
+
+def _choices(request, application) -> dict:
+    """The deploy form's options: a release label and the approval gate."""
+    choices = {"label": request.POST.get("label", "")}
+    if "approval" in request.POST:
+        choices["require_approval"] = request.POST["approval"] == "on"
+    return choices
 
 
 @require_POST
@@ -118,7 +129,8 @@ def application_plan(request, slug: str):
 def application_deploy(request, slug: str):
     """Deploy from the web: review first. The plan waiting for review, or a new one."""
     def review(application, user, actor):
-        rollout, new = rollouts.start_review(application, user, actor)
+        rollout, new = rollouts.start_review(application, user, actor,
+                                             **_choices(request, application))
         messages.info(request, "Planning: every region's change set appears here; review them, "
                                "then Apply." if new else
                       f"Rollout {rollout.pk} is a plan waiting for review: apply it, or plan "
@@ -126,6 +138,24 @@ def application_deploy(request, slug: str):
         return rollout
 
     return _start(request, slug, review)
+
+
+@require_POST
+@role_required(OPERATOR)
+def region_deploy(request, slug: str, code: str):
+    """Deploy one region: its plan to review, then Apply, as Deploy does for all."""
+    region = get_object_or_404(Region, application__slug=slug, code=code)
+
+    def review(application, user, actor):
+        rollout, new = rollouts.start_review(application, user, actor, region.code,
+                                             **_choices(request, application))
+        messages.info(request, f"Planning {region.code} alone: review its change set, then "
+                               "Apply." if new else
+                      f"Rollout {rollout.pk} is a plan of {region.code} waiting for review: "
+                      "apply it, or plan again.")
+        return rollout
+
+    return _start(request, slug, review, back=region.get_absolute_url())
 
 
 @require_POST
