@@ -16,6 +16,7 @@ from accounts.auth import api_auth
 from accounts.roles import OPERATOR, VIEWER
 from lib.api_schemas import ERRORS as COMMON_ERRORS
 from lib.api_schemas import StrictIn
+from lib.moments import change_set_url
 from regions.models import Application, Region
 
 from . import rollouts
@@ -34,12 +35,23 @@ class ConflictOut(Schema):
 ERRORS = {**COMMON_ERRORS, 409: ConflictOut}
 
 
+class PropertyChangeOut(Schema):
+    path: str
+    name: str
+    change: str = Field(description="Add, Remove or Modify; empty when not given.")
+    before: str | None = Field(description="The value before; null when not given.")
+    after: str | None
+    recreation: str = Field(description="Never, Conditionally or Always.")
+
+
 class ChangeOut(Schema):
     logical_id: str
     type: str
     action: str
     replacement: bool | str
     stateful_flag: bool
+    details: list[PropertyChangeOut] = Field([], description="The properties it changes, with "
+                                                            "their values before and after.")
 
 
 class DeploymentOut(Schema):
@@ -52,6 +64,7 @@ class DeploymentOut(Schema):
     stack_name: str
     change_set_id: str
     change_set_name: str
+    change_set_url: str = Field(description="Its page in the AWS console; empty in the sandbox.")
     status: str
     explanation: str
     changes: list[ChangeOut]
@@ -133,7 +146,9 @@ def _deployment_out(d: Deployment) -> dict:
         "id": d.pk, "step": d.step, "region": d.region.code, "action": d.action,
         "replicas": d.replicas or [], "depends_on": [p.pk for p in d.depends_on.all()],
         "stack_name": d.stack_name, "change_set_id": d.change_set_id,
-        "change_set_name": d.change_set_name, "status": d.status,
+        "change_set_name": d.change_set_name,
+        "change_set_url": change_set_url(d.region.code, d.stack_name, d.change_set_id),
+        "status": d.status,
         "explanation": d.explanation, "changes": d.changes or [],
         "resources_total": d.resources_total, "resources_done": d.resources_done,
         "progress": d.progress, "outputs": d.outputs or {}, "started_at": d.started_at,

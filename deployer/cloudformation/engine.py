@@ -151,13 +151,15 @@ class Engine(StackMoves):
 
     def describe_nested(self, change_set_id: str) -> dict:
         """A nested stack's change set, every page of it."""
-        return self.paged("describe_change_set", final_change_set, ChangeSetName=change_set_id)
+        return self.paged("describe_change_set", final_change_set, ChangeSetName=change_set_id,
+                          IncludePropertyValues=True)
 
     def wait_for_change_set(self) -> dict:
         deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT
         while True:
+            # With the before and after value of every property the review shows.
             described = self.paged("describe_change_set", final_change_set,
-                                   ChangeSetName=self.d.change_set_id)
+                                   ChangeSetName=self.d.change_set_id, IncludePropertyValues=True)
             if described["Status"] in CHANGE_SET_FINAL:
                 return described
             if time.monotonic() > deadline:
