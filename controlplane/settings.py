@@ -242,6 +242,8 @@ DEPLOY_HEARTBEAT_TIMEOUT = envfloat("DEPLOY_HEARTBEAT_TIMEOUT", 300)
 DEPLOY_POLL_INTERVAL = envfloat("DEPLOY_POLL_INTERVAL", 5)
 # A plan older than this (seconds) must be made again before it is applied.
 PLAN_MAX_AGE = envint("PLAN_MAX_AGE", 3600)
+# During a bake between two waves, the deployed regions' health and alarms are read this often.
+BAKE_CHECK_INTERVAL = envfloat("BAKE_CHECK_INTERVAL", 30)
 # Seconds CloudFormation may take to create a change set, or to settle a stack before one.
 DEPLOY_CHANGE_SET_TIMEOUT = envfloat("DEPLOY_CHANGE_SET_TIMEOUT", 600)
 # Hooks for tests and benchmarks on moto (described in .env.example); unset in production.

@@ -276,6 +276,14 @@ def rollout_confirm(request, pk: int):
     return _act(request, pk, rollouts.confirm)
 
 
+@router.post("/rollouts/{pk}/approve", response={200: RolloutOut, **ERRORS},
+             auth=api_auth(OPERATOR))
+def rollout_approve(request, pk: int):
+    """Let a rollout waiting for approval after the main region (`gate` "approval") deploy
+    the other regions; 409 when there is nothing to approve."""
+    return _act(request, pk, rollouts.approve)
+
+
 @router.post("/rollouts/{pk}/cancel", response={200: RolloutOut, **ERRORS},
              auth=api_auth(OPERATOR))
 def rollout_cancel(request, pk: int):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.audit import Actor, record
 
-from . import bootstrap, planning
+from . import bootstrap, gates, planning
 from .models import (
     ACTIVE,
     FINISHED,
@@ -50,10 +50,11 @@ class Refused(NotAllowed):
     """The request cannot start a rollout as asked (its region or its label)."""
 
 
-def _send(task: str, pk: int) -> None:
-    """Queue a deployer task once the transaction commits."""
+def _send(task: str, pk: int, countdown: float | None = None) -> None:
+    """Queue a deployer task once the transaction commits (after `countdown` seconds)."""
     # By name: deployer.tasks imports this module, so importing the tasks here would be a cycle.
-    transaction.on_commit(partial(current_app.send_task, f"deployer.tasks.{task}", args=(pk,)))
+    transaction.on_commit(partial(current_app.send_task, f"deployer.tasks.{task}", args=(pk,),
+                                  countdown=countdown))
 
 
 def end(rollout: Rollout, status: str, explanation: str = "", **kwargs) -> bool:
@@ -314,12 +315,13 @@ def confirm(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
 
 def advance(rollout_id: int) -> None:
     """Queue what is ready, cancel what a failure blocks, end the rollout when all are done."""
-    rollout = Rollout.objects.get(pk=rollout_id)
+    rollout = Rollout.objects.select_related("application").get(pk=rollout_id)
     if rollout.status != Status.RUNNING or rollout.applied_at is None:
         return
     deployments = list(rollout.deployments.select_related("region").prefetch_related(
         "depends_on"))
     by_id = {d.pk: d for d in deployments}
+    ready: list[Deployment] = []
     changed = True
     while changed:
         changed = False
@@ -337,17 +339,24 @@ def advance(rollout_id: int) -> None:
                     d.status = Status.CANCELLED
                     d.log(reason, level=Level.WARNING)
                     changed = True
-            elif all(p.status == Status.SUCCEEDED for p in parents):
-                try:
-                    with transaction.atomic():
-                        moved = Deployment.objects.filter(pk=d.pk, status=Status.PLANNED).update(
-                            status=Status.QUEUED, heartbeat_at=timezone.now())
-                except IntegrityError:
-                    # The region is busy with another deployment; its finish advances us.
-                    continue
-                if moved == 1:
-                    d.status = Status.QUEUED
-                    _send("run_deployment", d.pk)
+            elif all(p.status == Status.SUCCEEDED for p in parents) and d not in ready:
+                ready.append(d)
+    waiting = gates.hold(rollout, deployments, ready) if ready else None
+    if waiting is not None:
+        if waiting.recheck is not None:
+            _send("check_gate", rollout.pk, countdown=waiting.recheck)
+        return
+    for d in ready:
+        try:
+            with transaction.atomic():
+                moved = Deployment.objects.filter(pk=d.pk, status=Status.PLANNED).update(
+                    status=Status.QUEUED, heartbeat_at=timezone.now())
+        except IntegrityError:
+            # The region is busy with another deployment; its finish advances us.
+            continue
+        if moved == 1:
+            d.status = Status.QUEUED
+            _send("run_deployment", d.pk)
     if all(d.status in FINISHED for d in deployments):
         end(rollout, *_outcome(rollout, deployments))
 
@@ -382,5 +391,21 @@ def cancel(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
         from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
     advance(rollout.pk)
     after_plan(rollout.pk)
+    rollout.refresh_from_db()
+    return rollout
+
+
+def approve(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
+    """Let a rollout that waits for approval after the main region go on to the others."""
+    if Rollout.objects.filter(
+            pk=rollout.pk, status=Status.RUNNING, require_approval=True, approved_at=None,
+            cancel_requested_at=None).update(
+            approved_at=timezone.now(),
+            approved_by=user if getattr(user, "is_authenticated", False) else None) != 1:
+        rollout.refresh_from_db()
+        raise NotAllowed(f"Rollout {rollout.pk} is {rollout.status_label.lower()}; there is "
+                         "nothing to approve.")
+    record(actor or Actor(user), "rollout.approve", rollout, application=rollout.application)
+    advance(rollout.pk)
     rollout.refresh_from_db()
     return rollout

@@ -38,6 +38,12 @@ def follow_deployment(self, deployment_id: int) -> None:
     runs.follow_deployment(deployment_id, task_id=self.request.id or "")
 
 
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def check_gate(rollout_id: int) -> None:
+    """Look at a rollout's bake again (sent with a countdown: no worker waits)."""
+    rollouts.advance(rollout_id)
+
+
 @shared_task(**LONG)
 def discard_change_sets(self, rollout_id: int) -> None:
     runs.discard_change_sets(rollout_id)

@@ -204,3 +204,9 @@ def rollout_confirm(request, pk: int):
 @role_required(OPERATOR)
 def rollout_cancel(request, pk: int):
     return _act(request, pk, rollouts.cancel, "Cancel requested.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def rollout_approve(request, pk: int):
+    return _act(request, pk, rollouts.approve, "Approved; the other regions deploy now.")
