@@ -334,6 +334,8 @@ APP_ROOTS = envlist("APP_ROOTS", [str(Path.home())])
 SYNTH_TIMEOUT = envint("SYNTH_TIMEOUT", 600)
 SYNTH_CACHE_DIR = Path(envstr("SYNTH_CACHE_DIR", str(VAR_DIR / "synth")))
 SYNTH_CACHE_KEEP = envint("SYNTH_CACHE_KEEP", 20)
+# The cloud assemblies of each application's last N succeeded deploys are kept for roll back.
+ROLLBACK_KEEP = envint("ROLLBACK_KEEP", 5)
 # One-region apps are synthesized once per region, this many at a time.
 SYNTH_PARALLEL = envint("SYNTH_PARALLEL", 2)
 # The built-in apps synthesize in a long-lived process per worker, recycled after this many

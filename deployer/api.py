@@ -284,6 +284,21 @@ def rollout_approve(request, pk: int):
     return _act(request, pk, rollouts.approve)
 
 
+@router.post("/rollouts/{pk}/rollback", response={201: RolloutOut, **ERRORS},
+             auth=api_auth(OPERATOR))
+def rollout_rollback(request, pk: int):
+    """Roll back to this succeeded deploy: a new plan (kind plan, `rollback_of` set) that
+    applies its templates again; review and apply it like any plan. 400 says why it cannot."""
+    earlier = get_object_or_404(Rollout.objects.select_related("application"), pk=pk)
+    try:
+        rollout = rollouts.start_rollback(earlier, request.user, _actor(request))
+    except rollouts.Conflict as exc:
+        return _conflict(exc)
+    except rollouts.NotAllowed as exc:
+        return Status(400, {"errors": {"__all__": [str(exc)]}})
+    return Status(201, _rollout_out(rollout.pk))
+
+
 @router.post("/rollouts/{pk}/cancel", response={200: RolloutOut, **ERRORS},
              auth=api_auth(OPERATOR))
 def rollout_cancel(request, pk: int):

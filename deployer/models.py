@@ -199,6 +199,11 @@ class Rollout(Job):
                 and self.approved_at is None and self.cancel_requested_at is None)
 
     @property
+    def can_roll_back_to(self) -> bool:
+        """A succeeded deploy: a roll back may apply its templates again (if still kept)."""
+        return self.status == Status.SUCCEEDED and self.kind == RolloutKind.DEPLOY
+
+    @property
     def status_label(self) -> str:
         """The status as the operator reads it: a running rollout may wait at a gate."""
         if self.status == Status.RUNNING and self.gate:

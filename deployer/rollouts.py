@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.audit import Actor, record
 
-from . import bootstrap, gates, planning
+from . import bootstrap, gates, planning, retained
 from .models import (
     ACTIVE,
     FINISHED,
@@ -61,6 +61,8 @@ def end(rollout: Rollout, status: str, explanation: str = "", **kwargs) -> bool:
     """End the rollout (Rollout.end); a worker then deletes the change sets it will never run."""
     if not rollout.end(status, explanation, **kwargs):
         return False
+    if status == Status.SUCCEEDED and rollout.kind == RolloutKind.DEPLOY:
+        _send("keep_assemblies", rollout.pk)  # for a later roll back
     if rollout.deployments.exclude(change_set_id="").exists():
         _send("discard_change_sets", rollout.pk)
     return True
@@ -172,6 +174,15 @@ def start_deploy(application, user, actor: Actor | None = None, region: str = ""
     return start_rollout(application, user, RolloutKind.DEPLOY, actor, region, **choices)
 
 
+def start_rollback(earlier: Rollout, user, actor: Actor | None = None) -> Rollout:
+    """A new plan that applies the templates of an earlier succeeded deploy again, for review."""
+    refusal = retained.refusal(earlier)
+    if refusal:
+        raise Refused(refusal)
+    return start_rollout(earlier.application, user, RolloutKind.PLAN, actor,
+                         earlier.only_region, label=earlier.release_label, rollback_of=earlier)
+
+
 def start_bootstrap(application, user, actor: Actor | None = None, region: str = "") -> Rollout:
     """Deploy the CDK bootstrap stack to the application's regions (or one), at once."""
     return start_rollout(application, user, RolloutKind.BOOTSTRAP, actor, only_region=region)
@@ -198,9 +209,13 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     regions = {r.code: r for r in application.regions.all()}
     deployments = create_deployments(rollout, specs, regions)
     try:
-        synthesize(rollout, deployments)
+        if rollout.rollback_of_id:
+            retained.reuse(rollout, deployments)
+        else:
+            synthesize(rollout, deployments)
     except Exception as exc:  # noqa: BLE001 - a synth failure of any kind ends the plan
-        message = f"Synth failed: {exc}"
+        message = (f"Roll back refused: {exc}" if isinstance(exc, retained.RollbackError)
+                   else f"Synth failed: {exc}")
         deployments[0].log(message, source=EventSource.SYNTH, level=Level.ERROR)
         # The app ran and failed (or broke the contract): failed; anything else: error.
         failed = isinstance(exc, SynthError) and not getattr(exc, "retryable", False)

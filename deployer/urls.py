@@ -11,6 +11,7 @@ urlpatterns = [
     path("rollouts/<int:pk>/confirm", views.rollout_confirm, name="rollout_confirm"),
     path("rollouts/<int:pk>/cancel", views.rollout_cancel, name="rollout_cancel"),
     path("rollouts/<int:pk>/approve", views.rollout_approve, name="rollout_approve"),
+    path("rollouts/<int:pk>/rollback", views.rollout_rollback, name="rollout_rollback"),
     path("deployments/<int:pk>/events", views.deployment_events, name="deployment_events"),
     path("applications/<slug:slug>/plan", views.application_plan, name="application_plan"),
     path("applications/<slug:slug>/deploy", views.application_deploy, name="application_deploy"),

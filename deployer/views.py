@@ -12,7 +12,7 @@ from accounts.roles import OPERATOR, VIEWER, role_required
 from regions.models import Application, Region
 
 from . import rollouts
-from .models import ACTIVE, Action, Deployment, DeploymentEvent, Rollout
+from .models import ACTIVE, Action, Deployment, DeploymentEvent, Rollout, RolloutKind, Status
 
 EVENTS_PER_FRAGMENT = 500
 
@@ -37,6 +37,10 @@ def _rollout_context(request, rollout: Rollout) -> dict:
         # Steps and their change sets appear while planning: the cards refresh until then.
         "planning": _polling(rollout) and (rollout.applied_at is None or not deployments),
         "can_operate": roles.can_operate(request.user),
+        # A rollout that failed offers a roll back to the last deploy that succeeded before it.
+        "previous_good": rollout.application.rollouts.filter(
+            status=Status.SUCCEEDED, kind=RolloutKind.DEPLOY, created_at__lt=rollout.created_at,
+        ).first() if rollout.status in (Status.FAILED, Status.ERROR) else None,
     }
 
 
@@ -210,3 +214,21 @@ def rollout_cancel(request, pk: int):
 @role_required(OPERATOR)
 def rollout_approve(request, pk: int):
     return _act(request, pk, rollouts.approve, "Approved; the other regions deploy now.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def rollout_rollback(request, pk: int):
+    """Roll back to this rollout: a new plan of its templates, reviewed before it is applied."""
+    earlier = _get_rollout(pk)
+    try:
+        rollout = rollouts.start_rollback(earlier, request.user, Actor.from_request(request))
+    except rollouts.Conflict as exc:
+        messages.warning(request, str(exc))
+        return redirect("deployer:rollout_detail", exc.active_rollout_id or pk)
+    except rollouts.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect(earlier)
+    messages.info(request, f"Planning a roll back to rollout {earlier.pk}: review the change "
+                           "sets, then Apply.")
+    return redirect(rollout)
