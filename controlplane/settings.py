@@ -243,6 +243,8 @@ DEPLOY_HEARTBEAT_TIMEOUT = envfloat("DEPLOY_HEARTBEAT_TIMEOUT", 300)
 DEPLOY_POLL_INTERVAL = envfloat("DEPLOY_POLL_INTERVAL", 5)
 # A plan older than this (seconds) must be made again before it is applied.
 PLAN_MAX_AGE = envint("PLAN_MAX_AGE", 3600)
+# During a bake between two waves, the deployed regions' health and alarms are read this often.
+BAKE_CHECK_INTERVAL = envfloat("BAKE_CHECK_INTERVAL", 30)
 # Seconds CloudFormation may take to create a change set, or to settle a stack before one.
 DEPLOY_CHANGE_SET_TIMEOUT = envfloat("DEPLOY_CHANGE_SET_TIMEOUT", 600)
 # Hooks for tests and benchmarks on moto (described in .env.example); unset in production.
@@ -343,6 +345,8 @@ APP_ROOTS = envlist("APP_ROOTS", [str(Path.home())])
 SYNTH_TIMEOUT = envint("SYNTH_TIMEOUT", 600)
 SYNTH_CACHE_DIR = Path(envstr("SYNTH_CACHE_DIR", str(VAR_DIR / "synth")))
 SYNTH_CACHE_KEEP = envint("SYNTH_CACHE_KEEP", 20)
+# The cloud assemblies of each application's last N succeeded deploys are kept for roll back.
+ROLLBACK_KEEP = envint("ROLLBACK_KEEP", 5)
 # One-region apps are synthesized once per region, this many at a time.
 SYNTH_PARALLEL = envint("SYNTH_PARALLEL", 2)
 # The built-in apps synthesize in a long-lived process per worker, recycled after this many

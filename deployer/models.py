@@ -47,6 +47,14 @@ class RolloutKind(models.TextChoices):
     BOOTSTRAP = "bootstrap", "Bootstrap"
 
 
+class Gate(models.TextChoices):
+    """What a running rollout waits for between two waves of steps."""
+
+    NONE = "", "Nothing"
+    BAKE = "bake", "Baking"
+    APPROVAL = "approval", "Waiting for approval"
+
+
 class Action(models.TextChoices):
     UPDATE_MAIN = "update_main", "Update main region"
     DEPLOY_REGION = "deploy_region", "Deploy region"
@@ -123,6 +131,28 @@ class Rollout(Job):
     )
     task_id = models.CharField(max_length=255, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    release_label = models.CharField(
+        max_length=100, blank=True,
+        help_text="A free label of the release; the app receives it as its release input.",
+    )
+    requested_via = models.CharField(
+        max_length=16, blank=True, help_text="Where it was requested: web, api or cli.")
+    require_approval = models.BooleanField(
+        default=False, help_text="Wait for an operator's approval after the main region.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    gate = models.CharField(max_length=16, choices=Gate, blank=True, default=Gate.NONE)
+    bake_until = models.DateTimeField(
+        null=True, blank=True, help_text="When the bake of the wave that just finished ends.")
+    baked_waves = models.PositiveIntegerField(
+        default=0, help_text="Waves whose bake passed (wave 0 is the main region).")
+    rollback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks",
+        help_text="The earlier rollout whose templates this one applies again.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -162,6 +192,29 @@ class Rollout(Job):
     @property
     def can_confirm(self) -> bool:
         return self.status in (Status.AWAITING_CONFIRMATION, Status.PLANNED)
+
+    @property
+    def can_approve(self) -> bool:
+        return (self.status == Status.RUNNING and self.require_approval
+                and self.approved_at is None and self.cancel_requested_at is None)
+
+    @property
+    def can_roll_back_to(self) -> bool:
+        """A succeeded deploy: a roll back may apply its templates again (if still kept)."""
+        return self.status == Status.SUCCEEDED and self.kind == RolloutKind.DEPLOY
+
+    @property
+    def status_label(self) -> str:
+        """The status as the operator reads it: a running rollout may wait at a gate."""
+        if self.status == Status.RUNNING and self.gate:
+            return self.get_gate_display()
+        return self.get_status_display()
+
+    @property
+    def status_colour(self) -> str:
+        if self.status == Status.RUNNING and self.gate == Gate.APPROVAL:
+            return "orange"
+        return Status.colour(self.status)
 
     @property
     def can_cancel(self) -> bool:

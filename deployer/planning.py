@@ -155,6 +155,29 @@ def plan_steps(main: str, states: Mapping[str, str], only_region: str = "") -> l
     return specs
 
 
+def only_region_refusal(code: str, main: str, states: Mapping[str, str]) -> str:
+    """Why one region alone cannot be deployed now, in words; empty when it can."""
+    state = states.get(code)
+    if state is None:
+        known = ", ".join(sorted(states)) or "none"
+        return f"{code} is not a region of this application (its regions: {known})."
+    if state == RegionState.REMOVING:
+        return (f"{code} is being removed: deploy the whole application, which takes its stack "
+                "down before the global table drops its replica.")
+    if state == RegionState.REMOVED:
+        return f"{code} has been removed from this application; add it again to deploy it."
+    if state == RegionState.PLANNED:
+        return (f"{code} has not been deployed yet: deploy the whole application, which adds "
+                "its replica to the global table first.")
+    changing = sorted(c for c, s in states.items() if s in CHANGING_STATES)
+    if changing:
+        return (f"Regions are being added or removed ({', '.join(changing)}): deploy the whole "
+                "application, not one region.")
+    if main not in states:
+        return f"The main region {main} is not in the inventory."
+    return ""
+
+
 def _only(specs: list[StepSpec], code: str, states: Mapping[str, str]) -> list[StepSpec]:
     if any(state in CHANGING_STATES for state in states.values()):
         raise ReplicaStepError(

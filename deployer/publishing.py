@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from . import bootstrap
 from .assets import AssetError, publish
 from .cloudformation import EngineError
+from .gates import rollback_configuration
 from .models import Action, Deployment, EventSource, Level
 from .synth import StackArtifact, cached_stack
 
@@ -29,8 +30,10 @@ def request_for(engine) -> Request:
     if d.action == Action.BOOTSTRAP:
         template, options = bootstrap.request(engine)
         return Request(template, options)
+    rollback = rollback_configuration(d.rollout.application, d.region.code)
     if not d.synth_key:
-        return Request(d.template or {})  # a template source without a cloud assembly
+        # A template source without a cloud assembly.
+        return Request(d.template or {}, {"rollback": rollback} if rollback else {})
     found = cached_stack(d.synth_key, d.region.code)
     if found is None:
         raise EngineError(f"The cloud assembly of this plan (synth {d.synth_key[:12]}) is no "
@@ -45,6 +48,7 @@ def request_for(engine) -> Request:
         "role_arn": needs.bootstrap.execution_role_arn if needs.bootstrap else "",
         "nested": bool(needs.nested),
         "tags": dict(needs.tags),
+        "rollback": rollback,
     }
     if needs.nested:
         d.log("Nested stacks, whose changes the review includes: "

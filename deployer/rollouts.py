@@ -7,7 +7,6 @@ Whenever a deployment finishes, `advance()` queues every deployment whose depend
 succeeded and cancels those behind a failure, so no worker ever waits for another.
 """
 
-import importlib
 from functools import partial
 
 from celery import current_app
@@ -17,13 +16,11 @@ from django.utils import timezone
 
 from accounts.audit import Actor, record
 
-from . import bootstrap, planning
-from .cloudformation import EngineError
+from . import bootstrap, gates, planning, retained
 from .models import (
     ACTIVE,
     FINISHED,
     NOT_STARTED,
-    Action,
     Deployment,
     EventSource,
     Level,
@@ -31,13 +28,9 @@ from .models import (
     RolloutKind,
     Status,
 )
+from .steps import create_deployments, synthesize
 from .synth import SynthError
-from .synth.templates import (  # noqa: F401 - Templates stays importable: other sources build it
-    SYNTH_COST,
-    Templates,
-    synth_requests,
-    synth_templates,
-)
+from .synth.templates import Templates  # noqa: F401 - stays importable: other sources build it
 
 
 class Conflict(Exception):
@@ -53,16 +46,23 @@ class NotAllowed(Exception):
     """The rollout is not in a state that allows this."""
 
 
-def _send(task: str, pk: int) -> None:
-    """Queue a deployer task once the transaction commits."""
+class Refused(NotAllowed):
+    """The request cannot start a rollout as asked (its region or its label)."""
+
+
+def _send(task: str, pk: int, countdown: float | None = None) -> None:
+    """Queue a deployer task once the transaction commits (after `countdown` seconds)."""
     # By name: deployer.tasks imports this module, so importing the tasks here would be a cycle.
-    transaction.on_commit(partial(current_app.send_task, f"deployer.tasks.{task}", args=(pk,)))
+    transaction.on_commit(partial(current_app.send_task, f"deployer.tasks.{task}", args=(pk,),
+                                  countdown=countdown))
 
 
 def end(rollout: Rollout, status: str, explanation: str = "", **kwargs) -> bool:
     """End the rollout (Rollout.end); a worker then deletes the change sets it will never run."""
     if not rollout.end(status, explanation, **kwargs):
         return False
+    if status == Status.SUCCEEDED and rollout.kind == RolloutKind.DEPLOY:
+        _send("keep_assemblies", rollout.pk)  # for a later roll back
     if rollout.deployments.exclude(change_set_id="").exists():
         _send("discard_change_sets", rollout.pk)
     return True
@@ -78,23 +78,39 @@ def follow_again(d: Deployment) -> None:
     _send("follow_deployment", d.pk)
 
 
-def template_source():
-    """DEPLOYER_TEMPLATES names another source, e.g. for tests."""
-    path = settings.DEPLOYER_TEMPLATES
-    if not path:
-        return synth_templates
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
 def active_rollout(application) -> Rollout | None:
     return application.rollouts.filter(status__in=ACTIVE).first()
 
 
+MAX_LABEL = Rollout._meta.get_field("release_label").max_length
+
+
+def clean_label(label: str) -> str:
+    """A release label as stored: trimmed, printable, at most MAX_LABEL characters."""
+    label = (label or "").strip()
+    if len(label) > MAX_LABEL:
+        raise Refused(f"A release label has at most {MAX_LABEL} characters.")
+    if any(not ch.isprintable() for ch in label):
+        raise Refused("A release label is one line of printable text.")
+    return label
+
+
 def start_rollout(application, user, kind: str = RolloutKind.PLAN,
-                  actor: Actor | None = None, only_region: str = "") -> Rollout:
-    """Create a rollout and queue its plan. Raises Conflict when one is active."""
+                  actor: Actor | None = None, only_region: str = "", *, label: str = "",
+                  require_approval: bool | None = None, rollback_of: Rollout | None = None,
+                  ) -> Rollout:
+    """Create a rollout and queue its plan. Raises Conflict when one is active, Refused when
+    the region or the label cannot be used. `require_approval` None takes the application's
+    default."""
     actor = actor or Actor(user)
+    label = clean_label(label)
+    if only_region and kind != RolloutKind.BOOTSTRAP:
+        states = dict(application.regions.values_list("code", "state"))
+        refusal = planning.only_region_refusal(only_region, application.main_region, states)
+        if refusal:
+            raise Refused(refusal)
+    if require_approval is None:
+        require_approval = application.require_approval
     existing = active_rollout(application)
     if existing is not None:
         raise Conflict(existing.pk)
@@ -102,7 +118,9 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
         with transaction.atomic():
             rollout = Rollout.objects.create(
                 application=application, kind=kind, status=Status.QUEUED,
-                only_region=only_region,
+                only_region=only_region, release_label=label, requested_via=actor.source,
+                require_approval=require_approval and kind != RolloutKind.BOOTSTRAP,
+                rollback_of=rollback_of,
                 requested_by=user if getattr(user, "is_authenticated", False) else None,
             )
             # A newer plan makes older unapplied ones stale.
@@ -112,7 +130,9 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
                 end(old, Status.CANCELLED, f"Superseded by rollout {rollout.pk}.",
                     from_statuses=(old.status,))
             record(actor, f"rollout.{kind}", rollout, application=application,
-                   after={"rollout": rollout.pk, "kind": kind})
+                   after={"rollout": rollout.pk, "kind": kind, "region": only_region,
+                          "label": label, "require_approval": rollout.require_approval,
+                          "rollback_of": rollback_of.pk if rollback_of else None})
             _send("plan_rollout", rollout.pk)
     except IntegrityError:
         existing = active_rollout(application)
@@ -120,32 +140,47 @@ def start_rollout(application, user, kind: str = RolloutKind.PLAN,
     return rollout
 
 
-def start_plan(application, user, actor: Actor | None = None) -> Rollout:
-    """Plan only: create every region's change set for review; nothing is executed."""
-    return start_rollout(application, user, RolloutKind.PLAN, actor)
+def start_plan(application, user, actor: Actor | None = None, region: str = "",
+               **choices) -> Rollout:
+    """Plan only: create every region's change set (or one region's) for review; nothing is
+    executed. `choices`: label, require_approval."""
+    return start_rollout(application, user, RolloutKind.PLAN, actor, region, **choices)
 
 
-def pending_plan(application) -> Rollout | None:
-    """A plan that waits for review and is still fresh enough to apply."""
+def pending_plan(application, region: str = "", label: str = "") -> Rollout | None:
+    """A plan of the same region and label that waits for review and is still fresh enough
+    to apply."""
     plan = application.rollouts.filter(
-        status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION]).exclude(
+        status__in=[Status.PLANNED, Status.AWAITING_CONFIRMATION], only_region=region,
+        release_label=clean_label(label), rollback_of=None).exclude(
         kind=RolloutKind.BOOTSTRAP).first()
     return None if plan is None or plan.plan_too_old else plan
 
 
-def start_review(application, user, actor: Actor | None = None) -> tuple[Rollout, bool]:
+def start_review(application, user, actor: Actor | None = None, region: str = "",
+                 **choices) -> tuple[Rollout, bool]:
     """The web's Deploy: the plan waiting for review, or a new plan to review.
 
     Returns (rollout, new): a pending plan is shown, never silently replaced."""
-    plan = pending_plan(application)
+    plan = pending_plan(application, region, choices.get("label", ""))
     if plan is not None:
         return plan, False
-    return start_plan(application, user, actor), True
+    return start_plan(application, user, actor, region, **choices), True
 
 
-def start_deploy(application, user, actor: Actor | None = None) -> Rollout:
+def start_deploy(application, user, actor: Actor | None = None, region: str = "",
+                 **choices) -> Rollout:
     """Plan, then apply at once unless a stateful change waits for confirmation."""
-    return start_rollout(application, user, RolloutKind.DEPLOY, actor)
+    return start_rollout(application, user, RolloutKind.DEPLOY, actor, region, **choices)
+
+
+def start_rollback(earlier: Rollout, user, actor: Actor | None = None) -> Rollout:
+    """A new plan that applies the templates of an earlier succeeded deploy again, for review."""
+    refusal = retained.refusal(earlier)
+    if refusal:
+        raise Refused(refusal)
+    return start_rollout(earlier.application, user, RolloutKind.PLAN, actor,
+                         earlier.only_region, label=earlier.release_label, rollback_of=earlier)
 
 
 def start_bootstrap(application, user, actor: Actor | None = None, region: str = "") -> Rollout:
@@ -174,9 +209,13 @@ def plan_rollout(rollout_id: int, task_id: str = "") -> None:
     regions = {r.code: r for r in application.regions.all()}
     deployments = create_deployments(rollout, specs, regions)
     try:
-        synthesize(rollout, deployments)
+        if rollout.rollback_of_id:
+            retained.reuse(rollout, deployments)
+        else:
+            synthesize(rollout, deployments)
     except Exception as exc:  # noqa: BLE001 - a synth failure of any kind ends the plan
-        message = f"Synth failed: {exc}"
+        message = (f"Roll back refused: {exc}" if isinstance(exc, retained.RollbackError)
+                   else f"Synth failed: {exc}")
         deployments[0].log(message, source=EventSource.SYNTH, level=Level.ERROR)
         # The app ran and failed (or broke the contract): failed; anything else: error.
         failed = isinstance(exc, SynthError) and not getattr(exc, "retryable", False)
@@ -198,77 +237,6 @@ def plan_bootstrap(rollout: Rollout) -> None:
         d = bootstrap.create_step(rollout, region)
         _send("plan_deployment", d.pk)
 
-
-@transaction.atomic
-def create_deployments(rollout: Rollout, specs: list[planning.StepSpec], regions: dict) -> list:
-    deployments: list[Deployment] = []
-    first_per_stack: set[str] = set()
-    for index, spec in enumerate(specs):
-        region = regions[spec.region]
-        stack_name = region.stack_name or region.default_stack_name()
-        # Later steps on a stack get their change set when their turn comes: one created now
-        # would be made obsolete by the earlier step's execution.
-        deferred = stack_name in first_per_stack
-        first_per_stack.add(stack_name)
-        d = Deployment.objects.create(
-            rollout=rollout, region=region, step=index, action=spec.action,
-            replicas=list(spec.replicas), stack_name=stack_name,
-            status=Status.PLANNED if deferred else Status.QUEUED,
-            explanation="The change set is created when this step's turn comes." if deferred
-            else "",
-        )
-        d.depends_on.set([deployments[i] for i in spec.depends_on])
-        deployments.append(d)
-    return deployments
-
-
-def synthesize(rollout: Rollout, deployments: list[Deployment]) -> None:
-    """One synth for every replica step (one app start when the app allows); templates stored
-    per deployment and the synth's cost in the first step's log."""
-    source = template_source()
-    first = deployments[0]
-    application = rollout.application
-    groups: dict[tuple, list[Deployment]] = {}
-    for d in deployments:
-        if d.action == Action.DESTROY_REGION:
-            continue
-        key = tuple(d.replicas) if d.action == Action.UPDATE_MAIN else ("final",)
-        groups.setdefault(key, []).append(d)
-    final = max((tuple(d.replicas) for d in deployments if d.action != Action.DESTROY_REGION),
-                key=len, default=())
-    # The regional stacks are synthesized with the main region the app contract expects.
-    requests = [
-        (sorted({d.region.code for d in members} | {application.main_region}),
-         list(final if group == ("final",) else group))
-        for group, members in groups.items()
-    ]
-
-    def on_line(stream, line):
-        first.log(line, source=EventSource.SYNTH,
-                  level=Level.WARNING if stream == "stderr" else Level.INFO)
-
-    for wanted, replicas in requests:
-        first.log(f"Synth for {', '.join(wanted)} with replicas {', '.join(replicas) or 'none'}.",
-                  source=EventSource.SYNTH)
-    Rollout.objects.filter(pk=rollout.pk).update(heartbeat_at=timezone.now())
-    results, cost = synth_requests(source, application, requests, on_line)
-    if cost:
-        first.log(cost, source=EventSource.SYNTH, status=SYNTH_COST)
-    keys = []
-    for members, result in zip(groups.values(), results, strict=True):
-        keys.append(result.key)
-        for d in members:
-            if d.region.code not in result.stacks:
-                raise EngineError(f"The synth produced no stack for {d.region.code}.")
-            stack_name, template = result.stacks[d.region.code]
-            d.template = template
-            d.stack_name = stack_name or d.stack_name
-            # The step finds its assembly (and assets) in the synth cache by this key.
-            d.synth_key = result.key if result.assembly else ""
-            d.needs = result.needs.get(d.region.code, {})
-            d.save(update_fields=["template", "stack_name", "synth_key", "needs"])
-    rollout.synth_key = ",".join(keys)[:128]
-    rollout.save(update_fields=["synth_key"])
 
 
 def after_plan(rollout_id: int) -> None:
@@ -362,12 +330,13 @@ def confirm(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
 
 def advance(rollout_id: int) -> None:
     """Queue what is ready, cancel what a failure blocks, end the rollout when all are done."""
-    rollout = Rollout.objects.get(pk=rollout_id)
+    rollout = Rollout.objects.select_related("application").get(pk=rollout_id)
     if rollout.status != Status.RUNNING or rollout.applied_at is None:
         return
     deployments = list(rollout.deployments.select_related("region").prefetch_related(
         "depends_on"))
     by_id = {d.pk: d for d in deployments}
+    ready: list[Deployment] = []
     changed = True
     while changed:
         changed = False
@@ -385,17 +354,24 @@ def advance(rollout_id: int) -> None:
                     d.status = Status.CANCELLED
                     d.log(reason, level=Level.WARNING)
                     changed = True
-            elif all(p.status == Status.SUCCEEDED for p in parents):
-                try:
-                    with transaction.atomic():
-                        moved = Deployment.objects.filter(pk=d.pk, status=Status.PLANNED).update(
-                            status=Status.QUEUED, heartbeat_at=timezone.now())
-                except IntegrityError:
-                    # The region is busy with another deployment; its finish advances us.
-                    continue
-                if moved == 1:
-                    d.status = Status.QUEUED
-                    _send("run_deployment", d.pk)
+            elif all(p.status == Status.SUCCEEDED for p in parents) and d not in ready:
+                ready.append(d)
+    waiting = gates.hold(rollout, deployments, ready) if ready else None
+    if waiting is not None:
+        if waiting.recheck is not None:
+            _send("check_gate", rollout.pk, countdown=waiting.recheck)
+        return
+    for d in ready:
+        try:
+            with transaction.atomic():
+                moved = Deployment.objects.filter(pk=d.pk, status=Status.PLANNED).update(
+                    status=Status.QUEUED, heartbeat_at=timezone.now())
+        except IntegrityError:
+            # The region is busy with another deployment; its finish advances us.
+            continue
+        if moved == 1:
+            d.status = Status.QUEUED
+            _send("run_deployment", d.pk)
     if all(d.status in FINISHED for d in deployments):
         end(rollout, *_outcome(rollout, deployments))
 
@@ -430,5 +406,21 @@ def cancel(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
         from_statuses=(Status.QUEUED, Status.PLANNED, Status.AWAITING_CONFIRMATION))
     advance(rollout.pk)
     after_plan(rollout.pk)
+    rollout.refresh_from_db()
+    return rollout
+
+
+def approve(rollout: Rollout, user, actor: Actor | None = None) -> Rollout:
+    """Let a rollout that waits for approval after the main region go on to the others."""
+    if Rollout.objects.filter(
+            pk=rollout.pk, status=Status.RUNNING, require_approval=True, approved_at=None,
+            cancel_requested_at=None).update(
+            approved_at=timezone.now(),
+            approved_by=user if getattr(user, "is_authenticated", False) else None) != 1:
+        rollout.refresh_from_db()
+        raise NotAllowed(f"Rollout {rollout.pk} is {rollout.status_label.lower()}; there is "
+                         "nothing to approve.")
+    record(actor or Actor(user), "rollout.approve", rollout, application=rollout.application)
+    advance(rollout.pk)
     rollout.refresh_from_db()
     return rollout

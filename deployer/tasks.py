@@ -8,7 +8,8 @@ CloudFormation's own stack status."""
 from celery import shared_task
 from django.conf import settings
 
-from . import reaper, rollouts, runs
+from . import reaper, retained, rollouts, runs
+from .models import Rollout
 
 LONG = {
     "bind": True,
@@ -36,6 +37,18 @@ def run_deployment(self, deployment_id: int) -> None:
 @shared_task(**LONG)
 def follow_deployment(self, deployment_id: int) -> None:
     runs.follow_deployment(deployment_id, task_id=self.request.id or "")
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def check_gate(rollout_id: int) -> None:
+    """Look at a rollout's bake again (sent with a countdown: no worker waits)."""
+    rollouts.advance(rollout_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def keep_assemblies(rollout_id: int) -> list[str]:
+    """Keep a succeeded deploy's cloud assemblies for a later roll back."""
+    return retained.keep(Rollout.objects.select_related("application").get(pk=rollout_id))
 
 
 @shared_task(**LONG)

@@ -12,14 +12,14 @@ from accounts.roles import OPERATOR, VIEWER, role_required
 from regions.models import Application, Region
 
 from . import rollouts
-from .models import ACTIVE, Action, Deployment, DeploymentEvent, Rollout
+from .models import ACTIVE, Action, Deployment, DeploymentEvent, Rollout, RolloutKind, Status
 
 EVENTS_PER_FRAGMENT = 500
 
 
 def _get_rollout(pk: int) -> Rollout:
-    return get_object_or_404(Rollout.objects.select_related("application", "requested_by",
-                                                            "confirmed_by"), pk=pk)
+    return get_object_or_404(Rollout.objects.select_related(
+        "application", "requested_by", "confirmed_by", "approved_by"), pk=pk)
 
 
 def _polling(rollout: Rollout) -> bool:
@@ -37,6 +37,10 @@ def _rollout_context(request, rollout: Rollout) -> dict:
         # Steps and their change sets appear while planning: the cards refresh until then.
         "planning": _polling(rollout) and (rollout.applied_at is None or not deployments),
         "can_operate": roles.can_operate(request.user),
+        # A rollout that failed offers a roll back to the last deploy that succeeded before it.
+        "previous_good": rollout.application.rollouts.filter(
+            status=Status.SUCCEEDED, kind=RolloutKind.DEPLOY, created_at__lt=rollout.created_at,
+        ).first() if rollout.status in (Status.FAILED, Status.ERROR) else None,
     }
 
 
@@ -95,7 +99,7 @@ def rollout_list(request, slug: str):
     })
 
 
-def _start(request, slug: str, start):
+def _start(request, slug: str, start, back=None):
     application = get_object_or_404(Application, slug=slug)
     try:
         rollout = start(application, request.user, Actor.from_request(request))
@@ -104,7 +108,18 @@ def _start(request, slug: str, start):
         if exc.active_rollout_id:
             return redirect("deployer:rollout_detail", exc.active_rollout_id)
         return redirect("deployer:rollout_list", slug)
+    except rollouts.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect(back or application)
     return redirect(rollout)
+
+
+def _choices(request, application) -> dict:
+    """The deploy form's options: a release label and the approval gate."""
+    choices = {"label": request.POST.get("label", "")}
+    if "approval" in request.POST:
+        choices["require_approval"] = request.POST["approval"] == "on"
+    return choices
 
 
 @require_POST
@@ -118,7 +133,8 @@ def application_plan(request, slug: str):
 def application_deploy(request, slug: str):
     """Deploy from the web: review first. The plan waiting for review, or a new one."""
     def review(application, user, actor):
-        rollout, new = rollouts.start_review(application, user, actor)
+        rollout, new = rollouts.start_review(application, user, actor,
+                                             **_choices(request, application))
         messages.info(request, "Planning: every region's change set appears here; review them, "
                                "then Apply." if new else
                       f"Rollout {rollout.pk} is a plan waiting for review: apply it, or plan "
@@ -126,6 +142,24 @@ def application_deploy(request, slug: str):
         return rollout
 
     return _start(request, slug, review)
+
+
+@require_POST
+@role_required(OPERATOR)
+def region_deploy(request, slug: str, code: str):
+    """Deploy one region: its plan to review, then Apply, as Deploy does for all."""
+    region = get_object_or_404(Region, application__slug=slug, code=code)
+
+    def review(application, user, actor):
+        rollout, new = rollouts.start_review(application, user, actor, region.code,
+                                             **_choices(request, application))
+        messages.info(request, f"Planning {region.code} alone: review its change set, then "
+                               "Apply." if new else
+                      f"Rollout {rollout.pk} is a plan of {region.code} waiting for review: "
+                      "apply it, or plan again.")
+        return rollout
+
+    return _start(request, slug, review, back=region.get_absolute_url())
 
 
 @require_POST
@@ -174,3 +208,27 @@ def rollout_confirm(request, pk: int):
 @role_required(OPERATOR)
 def rollout_cancel(request, pk: int):
     return _act(request, pk, rollouts.cancel, "Cancel requested.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def rollout_approve(request, pk: int):
+    return _act(request, pk, rollouts.approve, "Approved; the other regions deploy now.")
+
+
+@require_POST
+@role_required(OPERATOR)
+def rollout_rollback(request, pk: int):
+    """Roll back to this rollout: a new plan of its templates, reviewed before it is applied."""
+    earlier = _get_rollout(pk)
+    try:
+        rollout = rollouts.start_rollback(earlier, request.user, Actor.from_request(request))
+    except rollouts.Conflict as exc:
+        messages.warning(request, str(exc))
+        return redirect("deployer:rollout_detail", exc.active_rollout_id or pk)
+    except rollouts.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect(earlier)
+    messages.info(request, f"Planning a roll back to rollout {earlier.pk}: review the change "
+                           "sets, then Apply.")
+    return redirect(rollout)

@@ -96,6 +96,8 @@ def _python_type(field) -> type:
         return bool
     if isinstance(field, models.IntegerField):
         return int
+    if isinstance(field, models.JSONField):
+        return list[str] if field.default is list else dict
     return str
 
 

@@ -45,6 +45,26 @@ CONSOLE = {
 }
 
 
+def change_set_url(region: str, stack: str, change_set_id: str) -> str:
+    """The console page of a change set (its changes); empty in the sandbox."""
+    if settings.SANDBOX or not change_set_id or not stack:
+        return ""
+    return _console(region, f"cloudformation/home?region={region}#/stacks/changesets/changes"
+                            f"?stackId={quote(stack, safe='')}"
+                            f"&changeSetId={quote(change_set_id, safe='')}")
+
+
+@register.simple_tag
+def console_change_set(region: str, stack: str, change_set_id: str, text: str = ""):
+    """A change set's name as a link to its console page (plain text in the sandbox)."""
+    label = text or change_set_id
+    url = change_set_url(region, stack, change_set_id)
+    if not url:
+        return format_html('<span class="mono">{}</span>', label)
+    return format_html('<a class="mono" href="{}" target="_blank" rel="noopener" '
+                       'title="Open the change set in the AWS console">{}</a>', url, label)
+
+
 def console_url(kind: str, region: str, identifier: str) -> str:
     """The AWS console page of a resource; empty in the sandbox, which has no console."""
     if settings.SANDBOX or not identifier or kind not in CONSOLE:

@@ -6,6 +6,7 @@ from accounts.audit import Actor
 from accounts.models import AuditSource
 
 from . import services
+from .forms import DeployGateFields
 from .models import APPLICATION_FIELDS, Application, Region
 
 
@@ -27,6 +28,7 @@ class RegionInline(admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
+    form = DeployGateFields
     list_display = ("slug", "name", "domain_name", "main_region", "source", "updated_at")
     search_fields = ("slug", "name", "domain_name")
     inlines = [RegionInline]

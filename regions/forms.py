@@ -17,7 +17,40 @@ def new_application_defaults() -> dict | None:
     return initial or None
 
 
-class ApplicationForm(forms.ModelForm):
+class AlarmsField(forms.CharField):
+    """CloudWatch alarms, one per line in the form, a list in the model."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "HighErrorRate\n"
+                                   "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Latency"})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+class SecondsField(forms.IntegerField):
+    """Seconds, none meaning 0."""
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        return 0 if cleaned is None else cleaned
+
+
+class DeployGateFields(forms.ModelForm):
+    """The deploy gates of an application, as the web form and the admin show them."""
+
+    bake_seconds = SecondsField(
+        required=False, min_value=0, max_value=86400, label="Bake time (seconds)",
+        help_text=Application._meta.get_field("bake_seconds").help_text)
+    alarms = AlarmsField(required=False, label="CloudWatch alarms",
+                         help_text=Application._meta.get_field("alarms").help_text)
+
+
+class ApplicationForm(DeployGateFields):
     class Meta:
         model = Application
         fields = list(APPLICATION_FIELDS)

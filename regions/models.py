@@ -86,6 +86,20 @@ class Application(models.Model):
         help_text="Region of the drain alarms, the data-plane switch that works while Route 53's "
                   "API does not; empty: the CONTROL_REGION setting (us-west-2 by default).",
     )
+    require_approval = models.BooleanField(
+        default=False,
+        help_text="Deploys wait for an operator's approval after the main region.",
+    )
+    bake_seconds = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(86400)],
+        help_text="After each wave of a deploy, watch health and alarms this long (seconds) "
+                  "before the next wave.",
+    )
+    alarms = models.JSONField(
+        default=list, blank=True, validators=[validators.validate_alarms],
+        help_text="CloudWatch alarms that must stay OK: an ARN for one region's alarm, a name "
+                  "for the alarm of that name in every region.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,6 +155,9 @@ APPLICATION_FIELDS = (
     "failure_threshold",
     "min_serving",
     "control_region",
+    "require_approval",
+    "bake_seconds",
+    "alarms",
 )
 
 

@@ -175,3 +175,47 @@ def validate_stage(value) -> None:
 
 
 validate_stage.json_schema = {"pattern": _STAGE.pattern, "minLength": 1}
+
+
+_ALARM_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:cloudwatch:([a-z0-9-]+):[0-9]{12}:alarm:[\x20-\x7e]{1,255}$"
+)
+_ALARM_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")
+# CloudFormation takes at most five rollback triggers per change set.
+MAX_ALARMS = 5
+
+
+def alarm_region(alarm: str) -> str:
+    """The region of an alarm ARN; empty for a name, which means every region."""
+    match = _ALARM_ARN.fullmatch(alarm)
+    return match.group(1) if match else ""
+
+
+def validate_alarms(value) -> None:
+    """CloudWatch alarms: an ARN names one region's alarm, a plain name the alarm of that name
+    in every region; at most five per region, as CloudFormation's rollback triggers allow."""
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise ValidationError("Alarms are a list of CloudWatch alarm names or ARNs.",
+                              code="invalid")
+    for alarm in value:
+        if alarm.startswith("arn:") and not _ALARM_ARN.fullmatch(alarm):
+            raise ValidationError(
+                f"{alarm[:80]!r} is not a CloudWatch alarm ARN such as "
+                "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HighErrorRate.", code="invalid")
+        if not _ALARM_NAME.fullmatch(alarm):
+            raise ValidationError(
+                "An alarm name has 1 to 255 printable ASCII characters.", code="invalid")
+    if len(set(value)) != len(value):
+        raise ValidationError("An alarm is named twice.", code="invalid")
+    names = [a for a in value if not alarm_region(a)]
+    per_region: dict[str, int] = {}
+    for alarm in value:
+        if alarm_region(alarm):
+            per_region[alarm_region(alarm)] = per_region.get(alarm_region(alarm), 0) + 1
+    if len(names) + max(per_region.values(), default=0) > MAX_ALARMS:
+        raise ValidationError(
+            f"CloudFormation watches at most {MAX_ALARMS} alarms per region: name fewer.",
+            code="invalid")
+
+
+validate_alarms.json_schema = {"type": "array", "items": {"type": "string", "maxLength": 400}}

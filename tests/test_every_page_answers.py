@@ -82,6 +82,7 @@ POST_ONLY = {
     "deployer:rollout_apply", "deployer:rollout_confirm", "deployer:rollout_cancel",
     "alerts:channel_delete", "alerts:channel_test", "alerts:window_create", "alerts:window_end",
     "deployer:region_bootstrap",
+    "deployer:region_deploy", "deployer:rollout_approve", "deployer:rollout_rollback",
 }
 
 

@@ -24,6 +24,8 @@ MAX_NESTING = 5
 CHANGE_SET_FINAL = ("CREATE_COMPLETE", "FAILED")
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+# A property value longer than this is cut in the review (a policy document, say).
+MAX_VALUE = 400
 
 
 def final_change_set(pages) -> dict:
@@ -49,7 +51,41 @@ def parse_change(change: dict, prefix: str = "") -> dict:
         "action": action,
         "replacement": replacement if action == "Modify" else False,
         "stateful_flag": stateful,
+        "details": parse_details(rc.get("Details") or []),
     }
+
+
+def _value(value) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 1] + "…"
+
+
+def parse_details(details: list[dict]) -> list[dict]:
+    """Each changed property once, with its values before and after when CloudFormation gave
+    them (DescribeChangeSet with IncludePropertyValues; endpoints that do not give them leave
+    them None) and whether changing it recreates the resource."""
+    parsed: dict[str, dict] = {}
+    for detail in details:
+        target = detail.get("Target") or {}
+        name = target.get("Name") or target.get("Attribute") or ""
+        path = target.get("Path") or (f"/{target.get('Attribute')}/{name}"
+                                      if target.get("Attribute") and target.get("Name") else name)
+        if not path:
+            continue
+        entry = parsed.setdefault(path, {
+            "path": path, "name": name, "change": target.get("AttributeChangeType", ""),
+            "before": None, "after": None,
+            "recreation": target.get("RequiresRecreation", "Never"),
+        })
+        # The same property may come twice (a static and a dynamic evaluation): keep values.
+        for key, field in (("before", "BeforeValue"), ("after", "AfterValue")):
+            if entry[key] is None:
+                entry[key] = _value(target.get(field))
+        if not entry["change"]:
+            entry["change"] = target.get("AttributeChangeType", "")
+    return list(parsed.values())
 
 
 def parse_changes(changes: list[dict], describe, prefix: str = "", depth: int = 0) -> list[dict]:

@@ -80,7 +80,8 @@ class Engine(StackMoves):
 
     def create_change_set(self, template: dict, *, template_url: str = "",
                           parameters: dict | None = None, role_arn: str = "",
-                          nested: bool = False, tags: dict | None = None) -> bool:
+                          nested: bool = False, tags: dict | None = None,
+                          rollback: dict | None = None) -> bool:
         """Create and wait for the change set; store its changes. False when nothing changes.
 
         As `cdk deploy` makes it: the template by `template_url` when it is published (else
@@ -112,6 +113,9 @@ class Engine(StackMoves):
             options["IncludeNestedStacks"] = True
         if tags:
             options["Tags"] = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+        if rollback:
+            # The application's alarms: CloudFormation rolls the stack back when one goes off.
+            options["RollbackConfiguration"] = rollback
         try:
             answer = self.call(
                 "create_change_set", StackName=d.stack_name, ChangeSetName=name,
@@ -151,13 +155,15 @@ class Engine(StackMoves):
 
     def describe_nested(self, change_set_id: str) -> dict:
         """A nested stack's change set, every page of it."""
-        return self.paged("describe_change_set", final_change_set, ChangeSetName=change_set_id)
+        return self.paged("describe_change_set", final_change_set, ChangeSetName=change_set_id,
+                          IncludePropertyValues=True)
 
     def wait_for_change_set(self) -> dict:
         deadline = time.monotonic() + settings.DEPLOY_CHANGE_SET_TIMEOUT
         while True:
+            # With the before and after value of every property the review shows.
             described = self.paged("describe_change_set", final_change_set,
-                                   ChangeSetName=self.d.change_set_id)
+                                   ChangeSetName=self.d.change_set_id, IncludePropertyValues=True)
             if described["Status"] in CHANGE_SET_FINAL:
                 return described
             if time.monotonic() > deadline:

@@ -72,9 +72,9 @@ def region_template(slug: str, region: str, replicas=(), *, release: str = "1", 
     return {"Resources": resources, "Outputs": outputs}
 
 
-def templates(application, regions, replica_regions, on_line=None) -> Templates:
+def templates(application, regions, replica_regions, on_line=None, release="") -> Templates:
     failing = set(filter(None, os.environ.get("DEPLOYER_TEST_FAILING_REGIONS", "").split(",")))
-    release = os.environ.get("DEPLOYER_TEST_RELEASE", "1")
+    release = release or os.environ.get("DEPLOYER_TEST_RELEASE", "1")
     if on_line:
         on_line("stdout", f"test synth of {application.slug}: {', '.join(regions)}")
     stacks = {

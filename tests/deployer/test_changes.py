@@ -66,3 +66,83 @@ def test_removing_or_replacing_a_dynamodb_replica_needs_confirmation():
 def test_removing_a_nested_stack_needs_confirmation_and_changing_it_does_not():
     assert parse_change(change("Alerts", "AWS::CloudFormation::Stack", "Remove"))["stateful_flag"]
     assert not parse_change(change("Alerts", "AWS::CloudFormation::Stack"))["stateful_flag"]
+
+
+# DescribeChangeSet with IncludePropertyValues, in the shape of AWS's documented example
+# ("Example change set with property values", AWS CloudFormation User Guide).
+DOCUMENTED = {
+    "Type": "Resource",
+    "ResourceChange": {
+        "PolicyAction": "ReplaceAndDelete",
+        "Action": "Modify",
+        "LogicalResourceId": "MyS3Bucket",
+        "PhysicalResourceId": "my-s3-bucket",
+        "ResourceType": "AWS::S3::Bucket",
+        "Replacement": "True",
+        "Scope": ["Properties", "Tags"],
+        "Details": [
+            {"Target": {"Attribute": "Properties", "Name": "BucketName",
+                        "RequiresRecreation": "Always", "Path": "/Properties/BucketName",
+                        "BeforeValue": "my-s3-bucket", "AfterValue": "my-s3-bucket-2",
+                        "AttributeChangeType": "Modify"},
+             "Evaluation": "Static", "ChangeSource": "DirectModification"},
+            {"Target": {"Attribute": "Tags", "RequiresRecreation": "Never",
+                        "Path": "/Properties/Tags/0/Value", "BeforeValue": "prod",
+                        "AfterValue": "staging", "AttributeChangeType": "Modify"},
+             "Evaluation": "Static", "ChangeSource": "DirectModification"},
+            {"Target": {"Attribute": "Properties", "Name": "VersioningConfiguration",
+                        "RequiresRecreation": "Never",
+                        "Path": "/Properties/VersioningConfiguration",
+                        "AfterValue": "{\"Status\":\"Enabled\"}", "AttributeChangeType": "Add"},
+             "Evaluation": "Static", "ChangeSource": "DirectModification"},
+            # The same property again, evaluated when the change set runs: listed once.
+            {"Target": {"Attribute": "Properties", "Name": "BucketName",
+                        "RequiresRecreation": "Always", "Path": "/Properties/BucketName"},
+             "Evaluation": "Dynamic", "ChangeSource": "DirectModification"},
+        ],
+        "BeforeContext": "{\"Properties\":{\"BucketName\":\"my-s3-bucket\"}}",
+        "AfterContext": "{\"Properties\":{\"BucketName\":\"my-s3-bucket-2\"}}",
+    },
+}
+
+
+def test_property_values_before_and_after_are_read_once_per_property():
+    parsed = parse_change(DOCUMENTED)
+
+    assert parsed["details"] == [
+        {"path": "/Properties/BucketName", "name": "BucketName", "change": "Modify",
+         "before": "my-s3-bucket", "after": "my-s3-bucket-2", "recreation": "Always"},
+        {"path": "/Properties/Tags/0/Value", "name": "Tags", "change": "Modify",
+         "before": "prod", "after": "staging", "recreation": "Never"},
+        {"path": "/Properties/VersioningConfiguration", "name": "VersioningConfiguration",
+         "change": "Add", "before": None, "after": "{\"Status\":\"Enabled\"}",
+         "recreation": "Never"},
+    ]
+    assert (parsed["replacement"], parsed["action"]) == (True, "Modify")
+
+
+def test_an_endpoint_that_gives_no_values_still_lists_the_changed_properties():
+    # moto (and CloudFormation without IncludePropertyValues) name the property only.
+    bare = {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "Release",
+                               "ResourceType": "AWS::SSM::Parameter", "Replacement": "False",
+                               "Details": [{"Target": {"Attribute": "Properties",
+                                                       "Name": "Value",
+                                                       "RequiresRecreation": "Never"}}]}}
+
+    assert parse_change(bare)["details"] == [
+        {"path": "/Properties/Value", "name": "Value", "change": "", "before": None,
+         "after": None, "recreation": "Never"}]
+    assert parse_change(change("Topic", "AWS::SNS::Topic", "Add"))["details"] == []
+
+
+def test_a_long_value_is_cut_for_the_review():
+    long = {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "Role",
+                               "ResourceType": "AWS::IAM::Role", "Details": [{"Target": {
+                                   "Attribute": "Properties", "Name": "Policies",
+                                   "Path": "/Properties/Policies", "BeforeValue": "x" * 5000,
+                                   "AfterValue": "y"}}]}}
+
+    [detail] = parse_change(long)["details"]
+
+    assert len(detail["before"]) == 400 and detail["before"].endswith("…")
+    assert detail["after"] == "y"

@@ -87,6 +87,8 @@ def test_an_update_executes_only_the_reviewed_change_set(main_region, make_deplo
 
     assert changed.status == Status.SUCCEEDED, changed.explanation
     assert [(c["logical_id"], c["action"]) for c in changed.changes] == [("Release", "Modify")]
+    # moto gives no property details (CloudFormation does): the review lists the change alone.
+    assert changed.changes[0]["details"] == []
     ssm = aws.client("ssm", "us-east-1")
     assert ssm.get_parameter(Name="/orders/us-east-1/release")["Parameter"]["Value"] == "2"
     assert stack_executions("orders-us-east-1") == 2
@@ -369,7 +371,8 @@ def test_a_change_set_over_several_pages_is_read_whole_once_it_is_ready(
     d = make_deployment(application.regions.get(), {})
     d.change_set_id = "change-set-arn"
     engine, stub = stubbed_engine(d)
-    first = {"ChangeSetName": "change-set-arn"}
+    # Every page is asked for the property values the review shows.
+    first = {"ChangeSetName": "change-set-arn", "IncludePropertyValues": True}
     stub.add_response("describe_change_set", {"Status": "CREATE_IN_PROGRESS"}, first)
     stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "NextToken": "p2",
                                               "Changes": [added("Alerts")]}, first)

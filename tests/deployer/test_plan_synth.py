@@ -4,7 +4,7 @@ one run per step (as few as the cache allows) when it does not."""
 import pytest
 from django.urls import reverse
 
-from deployer import planning, rollouts
+from deployer import planning, steps
 from deployer.models import Action, Rollout, Status
 from deployer.synth import cached_stack, warm
 from deployer.synth.templates import SYNTH_COST
@@ -26,8 +26,8 @@ def planned(application) -> list:
     states = dict(application.regions.values_list("code", "state"))
     specs = planning.plan_steps(application.main_region, states)
     regions = {r.code: r for r in application.regions.all()}
-    deployments = rollouts.create_deployments(rollout, specs, regions)
-    rollouts.synthesize(rollout, deployments)
+    deployments = steps.create_deployments(rollout, specs, regions)
+    steps.synthesize(rollout, deployments)
     rollout.deployments.update(status=Status.CANCELLED)  # so the next plan may have steps
     for d in deployments:
         d.refresh_from_db()

@@ -29,3 +29,22 @@ def test_console_links_point_at_the_resource_and_are_absent_in_the_sandbox(setti
     assert console_url("table", "eu-west-1", "orders") == ""
     assert "href" not in str(console("table", "eu-west-1", "orders"))
     assert console("table", "eu-west-1", "") == "—"
+
+
+def test_a_change_set_links_to_its_changes_in_the_console_and_not_in_the_sandbox(settings):
+    from lib.moments import change_set_url, console_change_set
+
+    arn = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/meridian-7-1-ab/0f1e"
+    settings.SANDBOX = False
+    assert change_set_url("eu-west-1", "orders-eu-west-1", arn) == (
+        "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1"
+        "#/stacks/changesets/changes?stackId=orders-eu-west-1&changeSetId="
+        "arn%3Aaws%3Acloudformation%3Aeu-west-1%3A123456789012%3AchangeSet%2Fmeridian-7-1-ab"
+        "%2F0f1e")
+    assert ">meridian-7-1-ab</a>" in str(
+        console_change_set("eu-west-1", "orders-eu-west-1", arn, "meridian-7-1-ab"))
+    assert change_set_url("eu-west-1", "orders-eu-west-1", "") == ""
+    settings.SANDBOX = True
+    assert change_set_url("eu-west-1", "orders-eu-west-1", arn) == ""
+    assert str(console_change_set("eu-west-1", "orders-eu-west-1", arn, "meridian-7-1-ab")) == (
+        '<span class="mono">meridian-7-1-ab</span>')

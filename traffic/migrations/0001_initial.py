@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('regions', '0008_region_traffic'),
+        ('regions', '0009_region_traffic'),
     ]
 
     operations = [

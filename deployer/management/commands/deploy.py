@@ -1,4 +1,5 @@
-"""manage.py deploy APP_SLUG [--region CODE] [--plan-only] [--wait]"""
+"""manage.py deploy APP_SLUG [--region CODE] [--label TEXT] [--approval|--no-approval]
+[--plan-only] [--wait]"""
 
 import argparse
 import time
@@ -21,26 +22,32 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("--region", default="", help="Only this region's steps.")
+        parser.add_argument("--label", default="",
+                            help="A release label, shown on the rollout and passed to the app.")
+        parser.add_argument("--approval", action=argparse.BooleanOptionalAction, default=None,
+                            help="Wait for approval after the main region (default: the "
+                                 "application's setting).")
         parser.add_argument("--plan-only", action="store_true",
                             help="Create the change sets; execute nothing.")
         parser.add_argument("--wait", action="store_true",
                             help="Follow the rollout to its end, printing its log.")
         parser.add_argument("--poll", type=float, default=1.0, help=argparse.SUPPRESS)
 
-    def handle(self, slug, region, plan_only, wait, poll, **options):
+    def handle(self, slug, region, label, approval, plan_only, wait, poll, **options):
         application = Application.objects.filter(slug=slug).first()
         if application is None:
             raise CommandError(f"There is no application {slug!r}.")
-        if region and not application.regions.filter(code=region).exists():
-            raise CommandError(f"{region} is not a region of {slug}.")
         kind = RolloutKind.PLAN if plan_only else RolloutKind.DEPLOY
         try:
             rollout = rollouts.start_rollout(application, None, kind, Actor(None, "cli"),
-                                             only_region=region)
-        except rollouts.Conflict as exc:
+                                             only_region=region, label=label,
+                                             require_approval=approval)
+        except (rollouts.Conflict, rollouts.Refused) as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"Rollout {rollout.pk} ({kind}) of {slug} queued: "
-                          f"{rollout.get_absolute_url()}")
+        self.stdout.write(f"Rollout {rollout.pk} ({kind}) of {slug}"
+                          + (f", {region} only" if region else "")
+                          + (f", release {label.strip()}" if label.strip() else "")
+                          + f" queued: {rollout.get_absolute_url()}")
         if not wait:
             return
         rollout = self.follow(rollout, plan_only, poll)

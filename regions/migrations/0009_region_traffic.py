@@ -9,7 +9,7 @@ import regions.validators
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0007_region_state_removing'),
+        ('regions', '0008_application_deploy_gates'),
     ]
 
     operations = [
