@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 
 from . import validators
 from .models import APPLICATION_FIELDS, Application
@@ -64,6 +65,11 @@ class ApplicationForm(DeployGateFields):
         self.fields["main_region"] = forms.ChoiceField(
             choices=[("", "Choose a region")] + validators.region_choices(),
             help_text=self.fields["main_region"].help_text,
+        )
+        self.fields["control_region"] = forms.ChoiceField(
+            required=False, label="Control region",
+            choices=[("", f"Default ({settings.CONTROL_REGION})")] + validators.region_choices(),
+            help_text=self.fields["control_region"].help_text,
         )
         if self.instance.pk:
             # The slug names stacks; it never changes after creation.

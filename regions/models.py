@@ -82,7 +82,7 @@ class Application(models.Model):
     control_region = models.CharField(
         max_length=32,
         blank=True,
-        validators=[validators.validate_region_code],
+        validators=[validators.validate_optional_region_code],
         help_text="Region of the drain alarms, the data-plane switch that works while Route 53's "
                   "API does not; empty: the CONTROL_REGION setting (us-west-2 by default).",
     )

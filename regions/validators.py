@@ -49,6 +49,15 @@ def validate_region_code(value) -> None:
 validate_region_code.json_schema = _region_schema
 
 
+def validate_optional_region_code(value) -> None:
+    """A region code, or empty for "the installation's default"."""
+    if value != "":
+        validate_region_code(value)
+
+
+validate_optional_region_code.json_schema = lambda: {"enum": ["", *sorted(known_regions())]}
+
+
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='application',
             name='control_region',
-            field=models.CharField(blank=True, help_text="Region of the drain alarms, the data-plane switch that works while Route 53's API does not; empty: the CONTROL_REGION setting (us-west-2 by default).", max_length=32, validators=[regions.validators.validate_region_code]),
+            field=models.CharField(blank=True, help_text="Region of the drain alarms, the data-plane switch that works while Route 53's API does not; empty: the CONTROL_REGION setting (us-west-2 by default).", max_length=32, validators=[regions.validators.validate_optional_region_code]),
         ),
         migrations.AddField(
             model_name='application',
