@@ -27,7 +27,8 @@ def test_it_adds_a_planned_replica(operator_api, application, operator):
     assert body["stack_name"] == "orders-eu-west-1"
     assert set(body) == {"code", "role", "state", "stack_name", "health_check_id", "api_url",
                          "rest_api_id", "outputs", "created_at", "updated_at",
-                         "state_changed_at"}
+                         "state_changed_at", "traffic", "traffic_changed_at"}
+    assert (body["traffic"], body["traffic_changed_at"]) == ("serving", None)
     entry = AuditEntry.objects.get(action="region.add", object_repr="orders/eu-west-1")
     assert (entry.source, entry.actor, entry.remote_addr) == ("api", operator, "127.0.0.1")
 
