@@ -42,7 +42,16 @@ class SecondsField(forms.IntegerField):
 
 
 class DeployGateFields(forms.ModelForm):
-    """The deploy gates of an application, as the web form and the admin show them."""
+    """The deploy gates and the traffic guard of an application, as the web form and the admin
+    show them: left empty, each keeps its default."""
+
+    min_serving = forms.IntegerField(
+        required=False, min_value=1, max_value=50, label="Minimum serving regions",
+        help_text=Application._meta.get_field("min_serving").help_text)
+
+    def clean_min_serving(self):
+        value = self.cleaned_data.get("min_serving")
+        return 1 if value is None else value
 
     bake_seconds = SecondsField(
         required=False, min_value=0, max_value=86400, label="Bake time (seconds)",

@@ -116,7 +116,7 @@ def app_inputs(
 def traffic_inputs(application) -> dict:
     """The inventory's traffic states, so a deploy never undoes a drain (docs/region-switch.md)."""
     states = dict(application.regions.exclude(state=RegionState.REMOVED)
-                  .values_list("code", "traffic"))
+                  .values_list("code", "traffic")) if application.pk else {}
     return {
         "drained_regions": ",".join(sorted(c for c, t in states.items() if t == "drained")),
         "forced_regions": ",".join(sorted(c for c, t in states.items() if t == "forced")),

@@ -4,7 +4,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from lib import route53_budget, shared_redis
+from lib import shared_redis
 from watch import pollers, summary
 
 from .conftest import minute, publish_health, publish_lag
@@ -14,13 +14,13 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def budget():
+def budget(settings):
     conn = shared_redis.client()
-    conn.delete(route53_budget.KEY)
+    conn.delete(settings.ROUTE53_BUDGET_KEY)
     for key in conn.scan_iter("meridian:checkers:*"):
         conn.delete(key)
     yield conn
-    conn.delete(route53_budget.KEY)
+    conn.delete(settings.ROUTE53_BUDGET_KEY)
 
 
 def test_it_shows_status_changes_and_lag_to_and_from_every_other_region(orders):

@@ -11,9 +11,9 @@ from lib import route53_budget, shared_redis
 @pytest.fixture
 def budget(settings):
     conn = shared_redis.client()
-    conn.delete(route53_budget.KEY)
+    conn.delete(settings.ROUTE53_BUDGET_KEY)
     yield conn
-    conn.delete(route53_budget.KEY)
+    conn.delete(settings.ROUTE53_BUDGET_KEY)
 
 
 def test_sixteen_threads_never_get_more_than_the_rate_in_any_one_second_window(budget, settings):
