@@ -193,9 +193,11 @@ def outcome_problem(drill: Drill, now=None) -> str | None:
         return (f"{', '.join(sick)} {'is' if len(sick) == 1 else 'are'} unhealthy while "
                 f"{drill.region.code} is drained for the drill.")
     limit = lag_thresholds()[1]
-    latest = (ReplicationSample.objects.filter(application=application, at__gte=now - LAG_RECENT)
-              .order_by("source", "receiving", "-at").distinct("source", "receiving"))
-    high = [s for s in latest if s.latency_ms >= limit]
+    latest: dict[tuple[str, str], ReplicationSample] = {}
+    for sample in ReplicationSample.objects.filter(application=application,
+                                                   at__gte=now - LAG_RECENT).order_by("-at"):
+        latest.setdefault((sample.source, sample.receiving), sample)
+    high = [s for s in latest.values() if s.latency_ms >= limit]
     if high:
         worst = max(high, key=lambda s: s.latency_ms)
         return (f"replication {worst.source} → {worst.receiving} lags "

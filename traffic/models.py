@@ -162,7 +162,7 @@ class Drill(models.Model):
         indexes = [models.Index(fields=["status", "ends_at"], name="drill_status_ends")]
 
     def __str__(self) -> str:
-        return f"drill {self.pk} of {self.region}"
+        return f"drill {self.pk} of {self.region.code}"
 
     @property
     def status_colour(self) -> str:
