@@ -9,8 +9,6 @@ from accounts.audit import Actor
 from traffic import calendar, drill_schedules
 from traffic.models import Drill, DrillSchedule
 
-from .test_sandbox_answers import records  # noqa: F401 - the fixture
-
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday
 
 

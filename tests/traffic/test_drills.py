@@ -14,7 +14,6 @@ from traffic.models import Milestone as M
 from watch.models import ReplicationSample
 
 from .conftest import set_health, threshold_of
-from .test_sandbox_answers import records  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
