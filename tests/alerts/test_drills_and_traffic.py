@@ -103,3 +103,29 @@ def test_an_application_can_turn_traffic_and_drill_notices_off(watched, admin_us
     poll_everything_fine(watched)
     evaluate()
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_on_real_workers_an_outage_under_a_drill_reaches_the_receiver_only_after_it(
+        watched, admin_user, receiver, celery_worker_factory):
+    from alerts.tasks import evaluate_alerts
+
+    channel(admin_user, receiver.url())
+    drill = drill_of(watched, "eu-west-1")
+    celery_worker_factory("polling,default")
+    poll_everything_fine(watched)
+    for _ in range(3):
+        poll_health(watched, {"eu-west-1": False})
+        evaluate_alerts.delay().get(timeout=30)
+
+    assert Incident.objects.get(subject="eu-west-1").was_suppressed
+    assert not Delivery.objects.exists()
+
+    Drill.objects.filter(pk=drill.pk).update(status=DrillStatus.RESTORED,
+                                             finished_at=timezone.now())
+    evaluate_alerts.delay().get(timeout=30)
+
+    [message] = receiver.wait_for(1)
+    assert message["type"] == "failure"
+    assert f"(Held during drill {drill.pk}, which has ended.)" in message["message"]
