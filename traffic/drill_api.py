@@ -96,16 +96,17 @@ def start_drill(request, slug: str, payload: DrillIn):
     return Status(201, drill_out(drill))
 
 
-@router.get("/drills/{drill_id}", response={200: DrillOut, **ERRORS}, auth=api_auth(VIEWER))
-def drill_detail(request, drill_id: int):
+@router.get("/drills/{pk}", response={200: DrillOut, **ERRORS}, auth=api_auth(VIEWER))
+def drill_detail(request, pk: int):
     """One drill: its status, measured times and timeline."""
-    drill = get_object_or_404(Drill.objects.select_related("application", "region"),
-                              pk=drill_id)
+    drill = get_object_or_404(Drill.objects.select_related("application", "region"), pk=pk)
     return drill_out(drill)
 
 
 @router.get("/applications/{slug}/drills", response={200: list[DrillOut], **ERRORS},
-            auth=api_auth(VIEWER))
+            auth=api_auth(VIEWER),
+            openapi_extra={"responses": {200: {"content": {"text/csv": {
+                "schema": {"type": "string"}}}}}})
 def drill_list(request, slug: str, limit: int = Query(50, ge=1, le=1000),
                format: Literal["json", "csv"] = "json"):  # noqa: A002 - the query's name
     """The application's drills, newest first (timelines left out); `?format=csv` for CSV."""
@@ -177,10 +178,10 @@ def schedule_create(request, slug: str, payload: ScheduleIn):
     return Status(201, schedule_out(schedule))
 
 
-@router.delete("/drill-schedules/{schedule_id}", response={204: None, **ERRORS},
+@router.delete("/drill-schedules/{pk}", response={204: None, **ERRORS},
                auth=api_auth(OPERATOR))
-def schedule_delete(request, schedule_id: int):
+def schedule_delete(request, pk: int):
     schedule = get_object_or_404(DrillSchedule.objects.select_related("application", "region"),
-                                 pk=schedule_id)
+                                 pk=pk)
     drill_schedules.delete(schedule, Actor(request.auth, AuditSource.API, client_ip(request)))
     return Status(204, None)
