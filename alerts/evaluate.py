@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from regions.models import Application
 
-from . import delivery, findings, lifecycle, messages
+from . import delivery, findings, lifecycle, messages, traffic_findings
 from .models import (
     QUIETED_BY_WINDOWS,
     Channel,
@@ -45,7 +45,8 @@ class Report:
                 "requeued": len(self.requeued)}
 
 
-def _window(windows: list[MaintenanceWindow], finding) -> MaintenanceWindow | None:
+def _window(windows: list, finding):
+    """The maintenance window, or the running drill, that quiets the finding now."""
     if finding is None or finding.event not in QUIETED_BY_WINDOWS:
         return None
     return next((w for w in windows if w.application_id == finding.application_id
@@ -63,8 +64,9 @@ def _create(finding, step, window, now) -> Incident | None:
     incident = Incident(
         application_id=finding.application_id, event=finding.event, subject=finding.subject,
         summary=finding.summary, link=finding.link, detail=finding.detail,
-        started_at=finding.since or now, created_at=now,
-        suppressed_by=window if step.changes.get("was_suppressed") else None, **step.changes)
+        started_at=finding.since or now, created_at=now, **step.changes)
+    if step.changes.get("was_suppressed"):
+        _held_by(incident, window)
     try:
         with transaction.atomic():
             incident.save()
@@ -73,12 +75,23 @@ def _create(finding, step, window, now) -> Incident | None:
     return incident
 
 
+def _held_by(incident, window) -> dict:
+    """Which window or drill held the message: set on `incident`, and returned as changes."""
+    drill = isinstance(window, traffic_findings.DrillQuiet)
+    changes = {"suppressed_by": None if drill else window,
+               "suppressed_by_drill_id": window.drill_id if drill else None}
+    for key, value in changes.items():
+        if incident is not None:
+            setattr(incident, key, value)
+    return changes
+
+
 def _update(incident: Incident, finding, step, window) -> bool:
     changes = dict(step.changes)
     if step.notice == "opened" and finding is not None:
         changes["summary"], changes["detail"] = finding.summary, finding.detail
     if changes.get("was_suppressed"):
-        changes["suppressed_by"] = window
+        changes.update(_held_by(None, window))
     # Compare-and-set: a concurrent evaluation that moved it first wins, and tells it once.
     moved = Incident.objects.filter(
         pk=incident.pk, status=incident.status, confirmations=incident.confirmations,
@@ -150,12 +163,16 @@ def evaluate(now: datetime | None = None) -> Report:
             for finding in rule(state, application):
                 found[(finding.application_id, finding.event, finding.subject)] = finding
     report.findings = len(found)
-    # Rollout successes are told once, then resolved at once: never again.
+    # Notices (rollout successes, traffic changes, drills) are told once, then resolved at
+    # once: never again.
+    notices_found = [key for key, f in found.items() if f.notice_only]
     told = set(Incident.objects.filter(
-        event=Event.ROLLOUT_SUCCEEDED, application_id__in=[a.pk for a in state.applications],
-        subject__in=[str(r.pk) for r in state.rollouts],
-    ).values_list("application_id", "event", "subject"))
-    windows = list(MaintenanceWindow.objects.filter(starts_at__lte=now, ends_at__gt=now))
+        event__in={k[1] for k in notices_found},
+        application_id__in=[a.pk for a in state.applications],
+        subject__in={k[2] for k in notices_found},
+    ).values_list("application_id", "event", "subject")) if notices_found else set()
+    windows = [*MaintenanceWindow.objects.filter(starts_at__lte=now, ends_at__gt=now),
+               *traffic_findings.quiets()]
     applications = {a.pk: a for a in state.applications}
     notices: dict[int, list[Notice]] = defaultdict(list)
     with transaction.atomic():

@@ -2,8 +2,8 @@
 poll state and rollouts (never from transient events), in a fixed number of queries.
 
 Each rule yields one Finding per subject it knows, present or not, so a subject without a finding
-is gone (a region removed, a rollout forgotten). Region-switch drains and drills do not exist yet:
-a rule for them would be one more function here, listed in RULES."""
+is gone (a region removed, a rollout forgotten). The region switch's rules (drains, restores,
+forces, drills) live in traffic_findings and are listed in RULES too."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -64,6 +64,7 @@ class State:
     rollouts: list[Rollout]
     last_success: dict[int, datetime]  # newest succeeded rollout per application
     busy: set[int]  # applications with a rollout running
+    extra: dict = field(default_factory=dict)  # what other rule modules load, once
 
 
 def _at(moment: datetime | None) -> str:
@@ -316,7 +317,9 @@ def rollouts(state: State, application: Application) -> list[Finding]:
     return found
 
 
-RULES = (health, lag, no_data, replicas, rollouts)
+from .traffic_findings import drills, traffic_changes  # noqa: E402 - they use Finding, State
+
+RULES = (health, lag, no_data, replicas, rollouts, traffic_changes, drills)
 
 
 def countdown(event: str, detail: dict, started_at: datetime) -> str:

@@ -37,7 +37,9 @@ def line(notice) -> str:
         deadline = countdown(incident.event, incident.detail, incident.started_at)
         if deadline:
             text += f" {deadline}."
-        if incident.was_suppressed:
+        if incident.was_suppressed and incident.suppressed_by_drill_id:
+            text += f" (Held during drill {incident.suppressed_by_drill_id}, which has ended.)"
+        elif incident.was_suppressed:
             text += " (Held during a maintenance window, which has ended.)"
     elif notice.kind == NoticeKind.RESOLVED:
         end = incident.resolved_at or notice.created_at

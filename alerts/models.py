@@ -19,6 +19,11 @@ class Event(models.TextChoices):
     ROLLOUT_FAILED = "rollout_failed", "Rollout failed"
     ROLLOUT_WAITING = "rollout_waiting", "Rollout waiting for confirmation"
     ROLLOUT_SUCCEEDED = "rollout_succeeded", "Rollout succeeded"
+    REGION_DRAINED = "region_drained", "Region drained"
+    REGION_RESTORED = "region_restored", "Region restored"
+    REGION_FORCED = "region_forced", "Region forced to serve"
+    DRILL_STARTED = "drill_started", "Drill started"
+    DRILL_ENDED = "drill_ended", "Drill ended"
 
 
 # Failures a maintenance window quiets; rollouts are the operators' own acts and always go out.
@@ -84,6 +89,10 @@ class AlertRules(models.Model):
         default=4, validators=[MinValueValidator(2), MaxValueValidator(1000)],
         help_text="Poll intervals without a successful read of a source before 'no data' "
                   "(2-1000).")
+    traffic_notices = models.BooleanField(
+        default=True, help_text="Tell drains, restores and forces of a region.")
+    drill_notices = models.BooleanField(
+        default=True, help_text="Tell drills started and ended, with their measured times.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -105,7 +114,8 @@ class AlertRules(models.Model):
         return {name: getattr(self, name) for name in RULE_FIELDS}
 
 
-RULE_FIELDS = ("unhealthy_polls", "lag_threshold_ms", "lag_minutes", "stale_intervals")
+RULE_FIELDS = ("unhealthy_polls", "lag_threshold_ms", "lag_minutes", "stale_intervals",
+               "traffic_notices", "drill_notices")
 
 
 class MaintenanceWindow(models.Model):
@@ -187,8 +197,10 @@ class Incident(models.Model):
                                        help_text="Time of the last evidence counted.")
     suppressed_by = models.ForeignKey(MaintenanceWindow, null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="incidents")
-    was_suppressed = models.BooleanField(default=False,
-                                         help_text="A maintenance window held its message.")
+    suppressed_by_drill = models.ForeignKey("traffic.Drill", null=True, blank=True,
+                                            on_delete=models.SET_NULL, related_name="+")
+    was_suppressed = models.BooleanField(
+        default=False, help_text="A maintenance window or a drill held its message.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -71,6 +71,7 @@ api.add_router("/v1/", "accounts.api.router")
 api.add_router("/v1/", "watch.api.router")
 api.add_router("/v1/", "deployer.api.router")
 api.add_router("/v1/", "traffic.api.router")
+api.add_router("/v1/", "traffic.drill_api.router")
 api.add_router("/v1/", "alerts.api.router")
 
 

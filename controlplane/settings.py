@@ -283,6 +283,13 @@ ALERT_SEND_TIMEOUT = envfloat("ALERT_SEND_TIMEOUT", 10)
 # Resolved incidents and test messages older than this are forgotten, daily.
 ALERT_RETENTION_DAYS = envint("ALERT_RETENTION_DAYS", 90)
 
+# Drills (docs/region-switch.md, "Drills"): seconds between measurements of a drill's DNS
+# shift, how long to wait for it (and for the answers back), and how often beat ends overdue
+# drills, aborts failing ones and starts scheduled ones.
+DRILL_POLL_INTERVAL = envfloat("DRILL_POLL_INTERVAL", 2)
+DRILL_MEASURE_TIMEOUT = envint("DRILL_MEASURE_TIMEOUT", 300)
+DRILL_SETTLE_INTERVAL = envint("DRILL_SETTLE_INTERVAL", 30)
+
 CELERY_BEAT_SCHEDULE = {
     "poll-metrics": {
         "task": "watch.tasks.poll_metrics",
@@ -300,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 1800},
     },
+}
+CELERY_BEAT_SCHEDULE["settle-drills"] = {
+    "task": "traffic.drill_tasks.settle_drills",
+    "schedule": DRILL_SETTLE_INTERVAL,
+    "options": {"expires": max(DRILL_SETTLE_INTERVAL - 5, 1)},
 }
 CELERY_BEAT_SCHEDULE["prune-alerts"] = {
     "task": "alerts.tasks.prune_alerts",

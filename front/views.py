@@ -14,6 +14,7 @@ from accounts.roles import VIEWER, role_required
 from deployer.bootstrap import region_bootstrap_context
 from deployer.summary import last_results_by_region, overview_context
 from regions.models import Application, Region, RegionState
+from traffic.drill_views import drill_context
 from traffic.views import region_traffic_context
 from watch import summary
 from watch.series import parse_range
@@ -46,6 +47,7 @@ def application_detail(request, slug):
                                     rng=parse_range(request.GET.get("range"))),
         "tiles_url": "front:overview_tiles",
         **overview_context(application, request.user),
+        **drill_context(application, request.user),
     }
     return render(request, "front/application_detail.html", context)
 
@@ -74,6 +76,7 @@ def region_detail(request, slug, code):
         **summary.region_context(region, rng=parse_range(request.GET.get("range"))),
         **region_bootstrap_context(region),
         **region_traffic_context(region, request.user),
+        **drill_context(application, request.user, region),
     }
     if settings.SANDBOX:
         context.update(

@@ -45,7 +45,8 @@ def test_viewers_cannot_plan_windows(api_as, watched):
 
 def test_an_admin_changes_the_rules_and_everyone_reads_them(api_as, watched):
     assert api_as("viewer").get("/api/v1/applications/orders/alert-rules").json() == {
-        "unhealthy_polls": 2, "lag_threshold_ms": 10000, "lag_minutes": 5, "stale_intervals": 4}
+        "unhealthy_polls": 2, "lag_threshold_ms": 10000, "lag_minutes": 5, "stale_intervals": 4,
+        "traffic_notices": True, "drill_notices": True}
     response = api_as("admin").patch("/api/v1/applications/orders/alert-rules",
                                      {"unhealthy_polls": 1, "lag_minutes": 10})
     assert response.json()["unhealthy_polls"] == 1 and response.json()["lag_minutes"] == 10

@@ -71,3 +71,21 @@ def routed(aws, application, admin_user, settings):
         add_routing(region)
         set_health(region, True)
     return {r.code: r for r in application.regions.all()}
+
+
+@pytest.fixture
+def records(routed, application):
+    """`routed` with its latency records in a moto zone, each on its routing check, so the
+    sandbox's DNS answers can be worked out (the same as test_sandbox_answers' own)."""
+    route53 = aws.client("route53", "us-east-1")
+    zone = route53.create_hosted_zone(Name="example.com", CallerReference="answers")
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    application.hosted_zone_id = zone_id
+    application.save()
+    changes = [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": "api.example.com.", "Type": "A", "TTL": 60, "SetIdentifier": code,
+        "Region": code, "HealthCheckId": region.outputs["RoutingCheckId"],
+        "ResourceRecords": [{"Value": f"192.0.2.{n + 1}"}]}}
+        for n, (code, region) in enumerate(sorted(routed.items()))]
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    return routed
