@@ -51,6 +51,16 @@ def test_the_inventory_imports_none_of_watch_deployer_sandbox_or_front():
             assert not bad, f"{relative} imports {sorted(bad)}"
 
 
+def test_the_region_switch_sits_below_the_deployer_and_above_the_watch():
+    for relative, path in product_modules():
+        below = {"traffic/": ("deployer", "sandbox", "alerts", "front"),
+                 "watch/": ("traffic", "deployer", "sandbox", "alerts", "front")}
+        for package, forbidden in below.items():
+            if relative.startswith(package):
+                bad = {m for m in imported_modules(path) if m.split(".")[0] in forbidden}
+                assert not bad, f"{relative} imports {sorted(bad)}"
+
+
 def test_only_front_and_the_wiring_import_front():
     for relative, path in product_modules():
         if not relative.startswith(("front/", "controlplane/")):
