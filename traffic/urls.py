@@ -7,4 +7,5 @@ app_name = "traffic"
 urlpatterns = [
     path("applications/<slug:slug>/regions/<str:code>/traffic/<str:action>/", views.change,
          name="change"),
+    path("applications/<slug:slug>/dns/", views.dns_matrix, name="dns_matrix"),
 ]
