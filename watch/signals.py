@@ -88,23 +88,21 @@ def application_banner(regions: list[tuple[str, str, str | None]],
 
 def _traffic_banner(drained: list[str], forced: list[str], serving: list[str],
                     served_by: dict[str, str | None]) -> Signal:
-    parts = []
+    sentences = []
     for code in drained:
         goes = served_by.get(code)
         if goes and goes != code:
-            parts.append(f"clients near {code} are answered with {goes}")
+            sentences.append(f"Clients near {code} are answered with {goes}.")
         else:
-            parts.append(f"clients near {code} are answered with the closest serving region "
-                         f"({', '.join(serving) or 'none'})")
+            sentences.append(f"Clients near {code} are answered with the closest serving "
+                             f"region ({', '.join(serving) or 'none'}).")
     if forced:
-        parts.append(f"{', '.join(forced)} forced to serve: Route 53 counts "
-                     f"{'it' if len(forced) == 1 else 'them'} healthy whatever the health "
-                     "checks say")
+        sentences.append(f"{', '.join(forced)} forced to serve: Route 53 counts "
+                         f"{'it' if len(forced) == 1 else 'them'} healthy whatever the health "
+                         "checks say.")
     words = []
     if drained:
-        words.append(f"{', '.join(drained)} drained")
+        words.append(f"Drained: {', '.join(drained)}")
     if forced:
-        words.append(f"{', '.join(forced)} forced serving")
-    detail = "; ".join(parts)
-    return Signal("bad" if forced else "warn", " · ".join(words).capitalize(),
-                  detail[:1].upper() + detail[1:] + ".")
+        words.append(f"Forced serving: {', '.join(forced)}")
+    return Signal("bad" if forced else "warn", " · ".join(words), " ".join(sentences))
