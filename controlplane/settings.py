@@ -229,6 +229,7 @@ CELERY_TASK_ROUTES = {
     "deployer.tasks.*": {"queue": "deploys"},
     "watch.tasks.*": {"queue": "polling"},
     "sandbox.tasks.*": {"queue": "polling"},
+    "traffic.dns_tasks.*": {"queue": "polling"},
     "alerts.tasks.evaluate_alerts": {"queue": "polling"},
     "alerts.tasks.prune_alerts": {"queue": "polling"},
     "alerts.tasks.deliver_alert": {"queue": "default"},
@@ -345,6 +346,24 @@ CONTROL_REGION = envstr("CONTROL_REGION", "us-west-2")
 TRAFFIC_CHANGE_TIMEOUT = envint("TRAFFIC_CHANGE_TIMEOUT", 120)
 # Region code → EDNS0 client subnet standing for clients near it (JSON), over the built-in table.
 TRAFFIC_CLIENT_SUBNETS = envjson("TRAFFIC_CLIENT_SUBNETS", {})
+# What DNS answers (docs/region-switch.md, "DNS answers"): TestDNSAnswer asks as this resolver
+# (one that forwards the EDNS0 client subnet; empty: Route 53's default, a resolver in
+# us-east-1), answers are kept this many seconds, and beat refreshes one application's this often.
+TRAFFIC_RESOLVER_IP = envstr("TRAFFIC_RESOLVER_IP", "8.8.8.8")
+TRAFFIC_DNS_TTL = envint("TRAFFIC_DNS_TTL", 60)
+TRAFFIC_DNS_REFRESH = envint("TRAFFIC_DNS_REFRESH", 15)
+# Each poll cycle compares every routing check's threshold with the region's traffic state.
+CELERY_BEAT_SCHEDULE["check-routing-drift"] = {
+    "task": "traffic.dns_tasks.check_routing_drift",
+    "schedule": POLL_INTERVAL,
+    "options": {"expires": max(POLL_INTERVAL - 2, 1)},
+}
+if TRAFFIC_DNS_REFRESH > 0:
+    CELERY_BEAT_SCHEDULE["refresh-dns-answers"] = {
+        "task": "traffic.dns_tasks.refresh_dns_answers",
+        "schedule": TRAFFIC_DNS_REFRESH,
+        "options": {"expires": max(TRAFFIC_DNS_REFRESH - 1, 1)},
+    }
 
 # Own app commands (docs/app-contract.md, "Trust"): run in their own PID namespace, as APP_UID
 # when the worker is root, and only from a working folder inside APP_ROOTS.

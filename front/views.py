@@ -14,8 +14,9 @@ from accounts.roles import VIEWER, role_required
 from deployer.bootstrap import region_bootstrap_context
 from deployer.summary import last_results_by_region, overview_context
 from regions.models import Application, Region, RegionState
+from traffic import dns
 from traffic.drill_views import drill_context
-from traffic.views import region_traffic_context
+from traffic.views import region_traffic_context, served_by
 from watch import summary
 from watch.series import parse_range
 
@@ -39,12 +40,15 @@ def application_detail(request, slug):
     regions = list(
         application.regions.exclude(state=RegionState.REMOVED).order_by("role", "code")
     )
+    checked = dns.cached(application)  # the matrix asks Route 53 after the page has loaded
     context = {
         "application": application, "regions": regions,
         "deployed": any(r.state not in (RegionState.PLANNED, RegionState.REMOVED)
                         for r in regions),
         **summary.dashboard_context(application, last_results_by_region(application),
-                                    rng=parse_range(request.GET.get("range"))),
+                                    rng=parse_range(request.GET.get("range")),
+                                    served_by=served_by(checked)),
+        "dns": checked,
         "tiles_url": "front:overview_tiles",
         **overview_context(application, request.user),
         **drill_context(application, request.user),
@@ -58,7 +62,8 @@ def overview_tiles(request, slug):
     """The overview's region tiles: the watch's tiles with each region's last rollout."""
     application = get_object_or_404(Application, slug=slug)
     context = {**summary.tiles_context(application, last_rollouts=last_results_by_region(
-        application), rng=parse_range(request.GET.get("range"))),
+        application), rng=parse_range(request.GET.get("range")),
+        served_by=served_by(dns.cached(application))),
         "tiles_url": "front:overview_tiles"}
     return render(request, "watch/_dashboard.html#region_tiles", context)
 

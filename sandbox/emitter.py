@@ -39,6 +39,7 @@ def require_sandbox() -> None:
 class EmitReport:
     health: dict[str, bool] = field(default_factory=dict)  # "app/region" → healthy
     lag: dict[str, float] = field(default_factory=dict)  # "app/source→receiving" → ms
+    routing: dict[str, bool] = field(default_factory=dict)  # "app/region" → routing healthy
     calls: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -54,6 +55,7 @@ def health_check_flags() -> dict[str, dict]:
                 flags[check["Id"]] = {
                     "inverted": bool(config.get("Inverted")),
                     "disabled": bool(config.get("Disabled")),
+                    "threshold": config.get("HealthThreshold"),
                 }
     except Exception as exc:
         raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
@@ -116,6 +118,7 @@ def emit(now: datetime | None = None, rng: random.Random | None = None) -> EmitR
                          "Value": 1.0 if healthy else 0.0, "Unit": "None"})
             data.append({"MetricName": "HealthCheckPercentageHealthy", "Dimensions": dims,
                          "Timestamp": now, "Value": _percentage(healthy, rng), "Unit": "Percent"})
+        data += _routing_data(checked, flags, report, now)
         _put("us-east-1", "AWS/Route53", data, report)
 
     by_app: dict[int, list[Region]] = defaultdict(list)
@@ -142,6 +145,38 @@ def emit(now: datetime | None = None, rng: random.Random | None = None) -> EmitR
     for source_code, data in sorted(by_source.items()):
         _put(source_code, "AWS/DynamoDB", data, report)
     return report
+
+
+def _routing_data(regions: list[Region], flags: dict, report: EmitReport,
+                  now: datetime) -> list[dict]:
+    """HealthCheckStatus of each region's routing check, as Route 53 would compute it: from
+    its threshold, the endpoint health just emitted and the drain alarm's state."""
+    from traffic import dns, routing
+
+    routed = [r for r in regions if (r.outputs or {}).get("RoutingCheckId")]
+    by_app: dict[int, list[Region]] = defaultdict(list)
+    for region in routed:
+        by_app[region.application_id].append(region)
+    data = []
+    for members in by_app.values():
+        application = members[0].application
+        try:
+            alarms = routing.alarm_states(application, [r.code for r in members])
+            report.calls += 1
+        except aws.AwsError as exc:
+            report.errors.append(f"drain alarms of {application.slug}: {exc}")
+            continue
+        for region in members:
+            check = region.outputs["RoutingCheckId"]
+            endpoint = report.health[f"{application.slug}/{region.code}"]
+            healthy = dns.routing_healthy((flags.get(check) or {}).get("threshold"), endpoint,
+                                          alarms.get(region.code) != "ALARM")
+            healthy = observed_health(not healthy, flags.get(check))
+            report.routing[f"{application.slug}/{region.code}"] = healthy
+            data.append({"MetricName": "HealthCheckStatus", "Timestamp": now,
+                         "Dimensions": [{"Name": "HealthCheckId", "Value": check}],
+                         "Value": 1.0 if healthy else 0.0, "Unit": "None"})
+    return data
 
 
 def probe_answers(regions: list[Region]) -> dict[int, tuple[bool, str]]:

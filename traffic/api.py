@@ -14,7 +14,7 @@ from accounts.roles import ADMIN, OPERATOR, VIEWER, has_role
 from lib.api_schemas import ERRORS, ErrorOut, StrictIn
 from regions.models import Application, Traffic
 
-from . import services
+from . import dns, services
 from .models import ChangeStatus, TrafficChange
 
 router = Router(tags=["traffic"])
@@ -92,3 +92,28 @@ def traffic_changes(request, slug: str, limit: int = Query(50, ge=1, le=500)):
     changes = (TrafficChange.objects.filter(application=application)
                .select_related("application", "region")[:limit])
     return [change_out(c) for c in changes]
+
+
+class DnsAnswerOut(Schema):
+    client: str  # the region clients are near (its EDNS0 client subnet on AWS)
+    answer: str | None  # the region Route 53 answers them with; null when it could not be read
+    simulated: bool  # true in the sandbox: worked out by Route 53's rules, not asked of it
+    note: str  # why there is no answer, in words; "" otherwise
+
+
+class DnsAnswersOut(Schema):
+    answers: list[DnsAnswerOut]
+    checked_at: datetime
+    simulated: bool
+
+
+@router.get("/applications/{slug}/dns", response={200: DnsAnswersOut, **ERRORS},
+            auth=api_auth(VIEWER))
+def dns_answers(request, slug: str, fresh: bool = False):
+    """What Route 53 answers clients near each region ("clients near → served by"): cached
+    for TRAFFIC_DNS_TTL seconds; `fresh=true` asks again (operators only)."""
+    application = get_object_or_404(Application, slug=slug)
+    checked = dns.check(application, fresh=fresh and has_role(request.auth, OPERATOR))
+    return {"answers": [{"client": a.client, "answer": a.answer, "simulated": a.simulated,
+                         "note": a.note} for a in checked.answers],
+            "checked_at": checked.checked_at, "simulated": checked.simulated}

@@ -7,11 +7,22 @@ every record is unhealthy, Route 53 fails open and answers as if all were health
 are labelled simulated.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from regions.models import Traffic
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max
+from django.utils import timezone
+
+from regions.models import Application, Traffic
 
 from . import geo
+
+# Answers read within this long after a traffic change, or with an error, are kept only this
+# many seconds: Route 53 takes seconds to move, and a passing error should not stay a minute.
+SETTLE_SECONDS = 10
+UNASKED = ("planned", "removed")
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,97 @@ def simulated_answers(application) -> list[Answer]:
             for code in sorted(regions, key=lambda c: (c != application.main_region, c))]
 
 
-# Placeholder until the DNS answers module lands (TestDNSAnswer on AWS, a cache): keep the
-# other version of `answers` on merge; drills call it as answers(application, fresh=True).
+@dataclass(frozen=True)
+class Checked:
+    """The answers for every client location of an application, and when they were read."""
+
+    answers: list[Answer]
+    checked_at: datetime
+    simulated: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def _key(application) -> str:
+    return f"traffic:dns:{application.pk}"
+
+
+def _codes(application) -> list[str]:
+    codes = application.regions.exclude(state__in=UNASKED).values_list("code", flat=True)
+    return sorted(codes, key=lambda c: (c != application.main_region, c))
+
+
+def _last_change(application) -> datetime | None:
+    return application.regions.aggregate(at=Max("traffic_changed_at"))["at"]
+
+
+def cached(application) -> Checked | None:
+    """The stored answers, unless the inventory's traffic changed after they were read."""
+    found = cache.get(_key(application))
+    if found is None:
+        return None
+    changed = _last_change(application)
+    if changed is not None and changed > found.checked_at:
+        return None
+    return found
+
+
+def check(application, *, fresh: bool = False) -> Checked:
+    """The answers, from the cache when fresh enough (TRAFFIC_DNS_TTL) unless `fresh`."""
+    if not fresh and (found := cached(application)) is not None:
+        return found
+    codes = _codes(application)
+    simulated = settings.SANDBOX
+    try:
+        found = (simulated_answers(application) if simulated else _asked(application, codes))
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a note the operator reads
+        found = [Answer(code, None, simulated=simulated, note=_sentence(exc)) for code in codes]
+    result = Checked(found, timezone.now(), simulated, sorted({a.note for a in found
+                                                               if a.answer is None and a.note}))
+    changed = _last_change(application)
+    recent = changed is not None and result.checked_at - changed < timedelta(
+        seconds=settings.TRAFFIC_DNS_TTL)
+    ttl = SETTLE_SECONDS if (result.errors or recent) else settings.TRAFFIC_DNS_TTL
+    cache.set(_key(application), result, timeout=max(min(ttl, settings.TRAFFIC_DNS_TTL), 1))
+    return result
+
+
 def answers(application, *, fresh: bool = False) -> list[Answer]:
-    return simulated_answers(application)
+    """What Route 53 answers clients near each region (main region first): TestDNSAnswer on
+    AWS, the simulation in the sandbox; cached for TRAFFIC_DNS_TTL seconds unless `fresh`."""
+    return check(application, fresh=fresh).answers
+
+
+def _asked(application, codes: list[str]) -> list[Answer]:
+    from . import dnsquery
+
+    return dnsquery.query_answers(application, codes, _record_sets(application))
+
+
+def _sentence(exc: Exception) -> str:
+    from lib import aws, route53_budget
+
+    if isinstance(exc, route53_budget.Route53Busy):
+        return ("Route 53's request budget had no free slot (other calls are using it); the "
+                "next refresh asks again.")
+    return str(aws.AwsError.wrap(exc, service="route53", region="us-east-1"))
+
+
+def refresh_next(now: datetime | None = None) -> str | None:
+    """Refresh the application whose answers are oldest (one per call, so a beat task stays
+    within the Route 53 budget); None when every application's answers are fresh enough."""
+    now = now or timezone.now()
+    oldest, oldest_at = None, None
+    for application in Application.objects.filter(regions__state="active").distinct():
+        found = cache.get(_key(application))
+        at = found.checked_at if found is not None else None
+        if at is None:
+            oldest, oldest_at = application, None
+            break
+        if oldest_at is None or at < oldest_at:
+            oldest, oldest_at = application, at
+    if oldest is None:
+        return None
+    if oldest_at is not None and (now - oldest_at).total_seconds() < settings.TRAFFIC_DNS_TTL / 2:
+        return None
+    check(oldest, fresh=True)
+    return oldest.slug

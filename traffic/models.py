@@ -216,3 +216,25 @@ class DrillEvent(models.Model):
 
     def seconds_after(self) -> float:
         return (self.at - self.drill.requested_at).total_seconds()
+class RoutingReading(models.Model):
+    """A region's routing check as the last poll read it (ListHealthChecks), beside what the
+    inventory's traffic state wanted then: a difference was made outside Meridian."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE,
+                                  related_name="routing_reading")
+    threshold = models.PositiveSmallIntegerField(null=True, blank=True)  # None: not found
+    traffic = models.CharField(max_length=8, choices=Traffic)  # the state when read
+    drift = models.CharField(max_length=300, blank=True)  # "" when as expected
+    error = models.TextField(blank=True)  # the read failed: why, in words
+    read_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.region}: threshold {self.threshold}"
+
+    def current_drift(self) -> str:
+        """The drift, unless the region's traffic changed after the read (wait for the next)."""
+        region = self.region
+        if self.traffic != region.traffic or (
+                region.traffic_changed_at is not None and region.traffic_changed_at > self.read_at):
+            return ""
+        return self.drift

@@ -12,4 +12,5 @@ urlpatterns = [
     path("applications/<slug:slug>/drills/", drill_views.drill_list, name="drill_list"),
     path("applications/<slug:slug>/drills/card/", drill_views.drill_card, name="drill_card"),
     path("drills/<int:pk>/", drill_views.drill_detail, name="drill_detail"),
+    path("applications/<slug:slug>/dns/", views.dns_matrix, name="dns_matrix"),
 ]

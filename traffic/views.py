@@ -4,14 +4,14 @@ near each region get after the change, then the change itself."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import Actor
 from accounts.roles import ADMIN, OPERATOR, VIEWER, has_role, role_required
 from regions.models import Application, Traffic
 
 from . import dns, routing, services
-from .models import ChangeStatus, TrafficChange
+from .models import ChangeStatus, RoutingReading, TrafficChange
 
 ACTIONS = {"drain": Traffic.DRAINED, "restore": Traffic.SERVING, "force": Traffic.FORCED}
 
@@ -32,7 +32,10 @@ def region_traffic_context(region, user) -> dict:
             actions.append(("restore", "Restore…", ""))
         if region.traffic != Traffic.FORCED and has_role(user, ADMIN):
             actions.append(("force", "Force serving…", "secondary"))
+    reading = RoutingReading.objects.filter(region=region).first()
     return {"traffic_last": last, "traffic_checks": checks, "traffic_missing": missing,
+            "traffic_reading": reading,
+            "traffic_drift": reading.current_drift() if reading else "",
             "traffic_actions": actions,
             "traffic_alarm": routing.alarm_name(region.application.slug, region.code),
             "traffic_control_region": routing.control_region(region.application)}
@@ -86,3 +89,19 @@ def _done_message(change: TrafficChange) -> str:
         text += (": Route 53's API did not answer, so the drain alarm in the control region "
                  "acted (the data plane)")
     return text + "."
+
+
+@require_GET
+@role_required(VIEWER)
+def dns_matrix(request, slug):
+    """The application page's "clients near → served by" matrix (polled)."""
+    application = get_object_or_404(Application, slug=slug)
+    return render(request, "traffic/_dns_matrix.html",
+                  {"application": application, "dns": dns.check(application)})
+
+
+def served_by(checked) -> dict[str, str | None] | None:
+    """Client region → the region answering it, from answers already read (for the banner)."""
+    if checked is None:
+        return None
+    return {a.client: a.answer for a in checked.answers}

@@ -1,5 +1,6 @@
 """The watch over JSON: per region health and per pair replication lag of an application."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
@@ -13,6 +14,9 @@ from regions.models import Application
 from . import summary
 
 router = Router(tags=["watch"])
+# Per-region fields other apps add to the status without watch importing them (traffic adds the
+# routing check's drift in its AppConfig.ready): application → {region code: {field: value}}.
+STATUS_FIELDS: list[Callable[[Application], dict[str, dict]]] = []
 
 
 class RegionHealthOut(Schema):
@@ -28,6 +32,9 @@ class RegionHealthOut(Schema):
     stale: bool
     stale_reason: str
     traffic: str  # serving, drained or forced: what the routing health check tells Route 53
+    # "changed outside Meridian: threshold 0 seen, 2 expected"; "" when as expected or unread
+    traffic_drift: str = ""
+    routing_threshold: int | None = None  # the routing check's threshold as last read
 
 
 class PairLagOut(Schema):
@@ -68,6 +75,10 @@ def application_status(request, slug: str):
          "traffic": t["region"].traffic}
         for t in context["tiles"]
     ]
+    for provide in STATUS_FIELDS:
+        extra = provide(application)
+        for region in regions:
+            region.update(extra.get(region["code"], {}))
     pairs = [
         {"source": row["source"], "receiving": cell["receiving"], "latency_ms": cell["ms"],
          "at": cell["at"], "level": cell["level"], "stale": cell["stale"]}

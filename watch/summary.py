@@ -218,7 +218,8 @@ def _tile(region: Region, watch: Watch, line: list, replicas: dict | None,
         tile["stale_reason"] = "no health check recorded for this region yet"
     waiting = bool(watched and health_source and health_source.waiting)
     tile["signal"] = region_signal(region.state, tile["health"], stale=tile["stale"],
-                                   waiting=waiting)
+                                   waiting=waiting, traffic=region.traffic)
+    tile["traffic"] = region.traffic
     tile["probe"] = _probe(region, watch.now)
     if replicas is not None and replicas.get("reported") and not region.is_main:
         tile["replica_status"] = replicas["replicas"].get(region.code, "not a replica")
@@ -235,7 +236,10 @@ def _probe(region: Region, now) -> dict | None:
 
 
 def tiles_context(application: Application, watch: Watch | None = None,
-                  last_rollouts: dict | None = None, rng: Range = series.DEFAULT) -> dict:
+                  last_rollouts: dict | None = None, rng: Range = series.DEFAULT,
+                  served_by: dict[str, str | None] | None = None) -> dict:
+    """served_by: region code → the region Route 53 answers clients near it with, when the
+    caller knows (the banner then names where a drained region's clients go)."""
     watch = watch or Watch.load(application)
     lines = _health_series_cached(watch, rng)
     replicas_source = watch.source(pollers.replicas_key(application))
@@ -249,7 +253,8 @@ def tiles_context(application: Application, watch: Watch | None = None,
     return {
         "application": application, "tiles": tiles, "stale_sources": watch.banner(),
         "waiting_sources": [s for s in watch.sources.values() if s.waiting],
-        "application_signal": application_banner(serving),
+        "application_signal": application_banner(
+            serving, {t["code"]: t["traffic"] for t in tiles}, served_by),
         "poll_interval": watch.interval, "now": watch.now, **range_context(rng),
     }
 
@@ -341,12 +346,13 @@ def warm(applications) -> None:
 
 
 def dashboard_context(application: Application, last_rollouts: dict | None = None,
-                      rng: Range = series.DEFAULT) -> dict:
+                      rng: Range = series.DEFAULT,
+                      served_by: dict[str, str | None] | None = None) -> dict:
     """Everything templates/watch/_dashboard.html needs (4 SQL queries, any region count).
 
     `last_rollouts`, when given, maps region id to the last rollout result shown on its tile."""
     watch = Watch.load(application)
-    return {**tiles_context(application, watch, last_rollouts, rng),
+    return {**tiles_context(application, watch, last_rollouts, rng, served_by),
             **matrix_context(application, watch, rng)}
 
 

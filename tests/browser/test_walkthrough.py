@@ -32,6 +32,40 @@ def deploy_and_apply(page, steps_at_least: int) -> None:
     expect(status).to_have_attribute("data-status", "succeeded", timeout=240_000)
 
 
+def served_by(page, client: str):
+    return page.locator(f'#dns-matrix tr[data-client="{client}"]')
+
+
+def drain_and_restore(page, product, code: str, goes_to: str) -> None:
+    """The region page's Drain… button, its confirmation, the application page's "clients
+    near → served by" matrix and tile; then Restore… and the answer back."""
+    page.goto(product.url + "/applications/demo/")
+    expect(page.get_by_role("heading", name="What DNS answers simulated")).to_be_visible()
+    expect(served_by(page, code)).to_have_attribute("data-answer", code, timeout=60_000)
+    page.goto(product.url + f"/applications/demo/regions/{code}/")
+    page.get_by_role("link", name="Drain…").click()
+    expect(page.get_by_role("heading", name=re.compile(f"Drain {code}"))).to_be_visible()
+    page.fill("#id_reason", "walkthrough")
+    page.get_by_role("button", name=f"Drain {code}").click()
+    expect(page.get_by_text(re.compile(f"{code} is drained"))).to_be_visible()
+
+    page.goto(product.url + "/applications/demo/")
+    moved = served_by(page, code)
+    expect(moved).to_have_attribute("data-answer", goes_to, timeout=60_000)
+    expect(moved).to_contain_text("served by another region")
+    expect(page.locator(f"#tile-{code} .signal")).to_have_text("Drained")
+    expect(page.locator(".banner-signal")).to_contain_text(f"Drained: {code}")
+    page.screenshot(path=str(SHOTS / "dns-drained.png"), full_page=True)
+
+    page.goto(product.url + f"/applications/demo/regions/{code}/")
+    page.get_by_role("link", name="Restore…").click()
+    page.get_by_role("button", name=f"Restore {code}").click()
+    expect(page.get_by_text(re.compile(f"{code} is restored"))).to_be_visible()
+    page.goto(product.url + "/applications/demo/")
+    expect(served_by(page, code)).to_have_attribute("data-answer", code, timeout=60_000)
+    expect(page.locator(f"#tile-{code} .signal")).not_to_have_text("Drained", timeout=30_000)
+
+
 def test_the_readme_first_ten_minutes_in_its_own_words(page, product):
     # 1. Log in.
     log_in(page, product)
@@ -77,7 +111,10 @@ def test_the_readme_first_ten_minutes_in_its_own_words(page, product):
     expect(page.locator("#tile-eu-west-1")).to_have_attribute("data-health", "healthy",
                                                              timeout=150_000)
 
-    # 6. Add a region and deploy again: the main stack adds one replica, then the new stack.
+    # 6. Drain a region from its button: the matrix sends its clients elsewhere; restore.
+    drain_and_restore(page, product, "eu-west-1", goes_to="us-east-1")
+
+    # 7. Add a region and deploy again: the main stack adds one replica, then the new stack.
     page.get_by_role("link", name="Add region").click()
     page.fill("#id_code", "eu-central-1")
     page.get_by_role("button", name="Add region").click()

@@ -73,19 +73,36 @@ def routed(aws, application, admin_user, settings):
     return {r.code: r for r in application.regions.all()}
 
 
-@pytest.fixture
-def records(routed, application):
-    """`routed` with its latency records in a moto zone, each on its routing check, so the
-    sandbox's DNS answers can be worked out (the same as test_sandbox_answers' own)."""
-    route53 = aws.client("route53", "us-east-1")
-    zone = route53.create_hosted_zone(Name="example.com", CallerReference="answers")
+def add_latency_records(application, regions: dict[str, Region], private: bool = False) -> str:
+    """A hosted zone with one latency A record per region on its routing check, as the
+    reference and sandbox apps leave it; returns the zone id (also set on the application)."""
+    route53_client = route53()
+    extra = ({"VPC": {"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"},
+              "HostedZoneConfig": {"PrivateZone": True, "Comment": "private"}}
+             if private else {})
+    zone = route53_client.create_hosted_zone(Name="example.com", CallerReference=str(uuid.uuid4()),
+                                             **extra)
     zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     application.hosted_zone_id = zone_id
-    application.save()
+    application.save(update_fields=["hosted_zone_id"])
     changes = [{"Action": "CREATE", "ResourceRecordSet": {
         "Name": "api.example.com.", "Type": "A", "TTL": 60, "SetIdentifier": code,
         "Region": code, "HealthCheckId": region.outputs["RoutingCheckId"],
         "ResourceRecords": [{"Value": f"192.0.2.{n + 1}"}]}}
-        for n, (code, region) in enumerate(sorted(routed.items()))]
-    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+        for n, (code, region) in enumerate(sorted(regions.items()))]
+    route53_client.change_resource_record_sets(HostedZoneId=zone_id,
+                                               ChangeBatch={"Changes": changes})
+    return zone_id
+
+
+@pytest.fixture
+def answering(routed, application):
+    """`routed` with its latency records in a public zone of the local Route 53."""
+    add_latency_records(application, routed)
     return routed
+
+
+@pytest.fixture
+def records(answering):
+    """The drills' name for `answering`."""
+    return answering

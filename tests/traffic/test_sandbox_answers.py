@@ -4,28 +4,11 @@ alarms and the health readings."""
 import pytest
 
 from accounts.audit import Actor
-from lib import aws
 from traffic import dns, services
 
 from .conftest import set_health
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def records(routed, application):
-    route53 = aws.client("route53", "us-east-1")
-    zone = route53.create_hosted_zone(Name="example.com", CallerReference="answers")
-    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
-    application.hosted_zone_id = zone_id
-    application.save()
-    changes = [{"Action": "CREATE", "ResourceRecordSet": {
-        "Name": "api.example.com.", "Type": "A", "TTL": 60, "SetIdentifier": code,
-        "Region": code, "HealthCheckId": region.outputs["RoutingCheckId"],
-        "ResourceRecords": [{"Value": f"192.0.2.{n + 1}"}]}}
-        for n, (code, region) in enumerate(sorted(routed.items()))]
-    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
-    return routed
 
 
 def answers(application) -> dict[str, str]:

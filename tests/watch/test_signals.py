@@ -62,6 +62,43 @@ def test_no_banner_when_nothing_is_wrong():
                                ("eu-west-1", "nodata", None)]) is None
 
 
+@pytest.mark.parametrize(("health", "detail"), [
+    ("healthy", "Route 53 sends its clients elsewhere (drained by an operator)"),
+    ("unhealthy", "Route 53 sends its clients elsewhere (drained by an operator); it is also "
+                  "unhealthy"),
+])
+def test_a_drained_region_says_drained_whatever_its_health(health, detail):
+    signal = region_signal("active", health, traffic="drained")
+    assert (signal.level, signal.word, signal.detail) == ("warn", "Drained", detail)
+
+
+def test_a_forced_region_is_loud_even_when_healthy_and_a_failed_deploy_still_leads():
+    assert (region_signal("active", "healthy", traffic="forced").word,
+            region_signal("active", "healthy", traffic="forced").level) == ("Forced serving", "bad")
+    assert "its health check fails now" in region_signal("active", "unhealthy",
+                                                         traffic="forced").detail
+    assert region_signal("failed", "healthy", traffic="drained").word == "Deploy failed"
+
+
+def test_the_banner_says_where_a_drained_regions_clients_go():
+    regions = [("us-east-1", "healthy", None), ("eu-west-1", "healthy", None)]
+    banner = application_banner(regions, {"eu-west-1": "drained"}, {"eu-west-1": "us-east-1"})
+    assert (banner.level, banner.word) == ("warn", "Drained: eu-west-1")
+    assert banner.detail == "Clients near eu-west-1 are answered with us-east-1."
+    unknown = application_banner(regions, {"eu-west-1": "drained"})
+    assert unknown.detail == ("Clients near eu-west-1 are answered with the closest serving "
+                              "region (us-east-1).")
+
+
+def test_an_unhealthy_region_beside_a_drained_one_names_both():
+    banner = application_banner([("us-east-1", "unhealthy", None), ("eu-west-1", "healthy", None),
+                                 ("ap-southeast-2", "healthy", None)],
+                                {"eu-west-1": "drained"}, {"eu-west-1": "ap-southeast-2"})
+    assert banner.word == "1 of 3 regions unhealthy"
+    assert "closest healthy region: ap-southeast-2." in banner.detail
+    assert banner.detail.endswith("Clients near eu-west-1 are answered with ap-southeast-2.")
+
+
 @pytest.mark.parametrize(("ms", "text"), [(850, "850 ms"), (26343, "26.3 s"), (999.6, "1.0 s"),
                                           (1000, "1.0 s"), (125_000, "2 min")])
 def test_lag_reads_in_the_unit_a_person_reads(ms, text):

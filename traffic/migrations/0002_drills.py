@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0008_region_traffic'),
+        ('regions', '0009_region_traffic'),
         ('traffic', '0001_initial'),
     ]
 
