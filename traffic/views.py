@@ -19,11 +19,15 @@ ACTIONS = {"drain": Traffic.DRAINED, "restore": Traffic.SERVING, "force": Traffi
 def region_traffic_context(region, user) -> dict:
     """The region page's traffic card: state, the last change and what may be done."""
     last = (TrafficChange.objects.filter(region=region).order_by("-requested_at").first())
+    deployed = region.state in services.SWITCHABLE
     try:
         checks = routing.checks_of(region)
         missing = ""
     except routing.NoRoutingCheck as exc:
         checks, missing = None, str(exc)
+    if not deployed:
+        checks, missing = None, ("Not deployed: its traffic can be drained and restored once "
+                                 "a deploy has made its routing health check.")
     actions = []
     if checks is not None and region.state in services.SWITCHABLE:
         if region.traffic != Traffic.DRAINED and has_role(user, OPERATOR):
@@ -34,6 +38,7 @@ def region_traffic_context(region, user) -> dict:
             actions.append(("force", "Force serving…", "secondary"))
     reading = RoutingReading.objects.filter(region=region).first()
     return {"traffic_last": last, "traffic_checks": checks, "traffic_missing": missing,
+            "traffic_deployed": deployed,
             "traffic_reading": reading,
             "traffic_drift": reading.current_drift() if reading else "",
             "traffic_actions": actions,

@@ -100,3 +100,11 @@ def test_viewers_see_the_state_but_no_buttons(routed, viewer):
     page = client.get("/applications/orders/regions/eu-west-1/").content.decode()
     assert "Traffic:" in page and "Drain…" not in page
     assert client.get("/applications/orders/regions/eu-west-1/traffic/drain/").status_code == 403
+
+
+def test_a_region_not_deployed_yet_says_so_instead_of_a_traffic_state(application, operator):
+    client = Client()
+    client.force_login(operator)
+    page = client.get("/applications/orders/regions/us-east-1/").content.decode()
+    assert "Not deployed: its traffic can be drained and restored once a deploy" in page
+    assert "Traffic:" not in page and "Drain…" not in page
