@@ -317,9 +317,9 @@ def rollouts(state: State, application: Application) -> list[Finding]:
     return found
 
 
-from .traffic_findings import drills, traffic_changes  # noqa: E402 - they use Finding, State
+from .traffic_findings import drills, routing_drift, traffic_changes  # noqa: E402 - they use Finding, State
 
-RULES = (health, lag, no_data, replicas, rollouts, traffic_changes, drills)
+RULES = (health, lag, no_data, replicas, rollouts, traffic_changes, drills, routing_drift)
 
 
 def countdown(event: str, detail: dict, started_at: datetime) -> str:

@@ -24,11 +24,12 @@ class Event(models.TextChoices):
     REGION_FORCED = "region_forced", "Region forced to serve"
     DRILL_STARTED = "drill_started", "Drill started"
     DRILL_ENDED = "drill_ended", "Drill ended"
+    ROUTING_DRIFT = "routing_drift", "Routing check differs from traffic state"
 
 
 # Failures a maintenance window quiets; rollouts are the operators' own acts and always go out.
 QUIETED_BY_WINDOWS = (Event.REGION_UNHEALTHY, Event.REPLICATION_LAG, Event.NO_DATA,
-                      Event.REPLICA_STATUS)
+                      Event.REPLICA_STATUS, Event.ROUTING_DRIFT)
 
 
 class Channel(models.Model):

@@ -1,9 +1,9 @@
 """The region switch's rules: notices for drains, restores and forces, for drills started and
 ended, and the quiet a running drill brings to failure messages about its region.
 
-Drill changes of traffic are told as the drill's own notices, not as drains and restores.
-Not here yet: "the routing check differs from the intended traffic state" waits for the drift
-record of the region switch (traffic app) it would read."""
+Drill changes of traffic are told as the drill's own notices, not as drains and restores. A
+routing check whose threshold differs from the region's traffic state (changed outside
+Meridian, read by the traffic app's drift check each poll) is an incident of its own."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,9 +11,9 @@ from datetime import timedelta
 from django.db.models import Q
 from django.urls import reverse
 
-from traffic.models import ChangeStatus, Drill, DrillStatus, TrafficChange
+from traffic.models import ChangeStatus, Drill, DrillStatus, RoutingReading, TrafficChange
 
-from .findings import Finding, State
+from .findings import RECENT, Finding, State
 from .models import Event
 
 # Told for this long after they happened, so a message missed while the queue was down still
@@ -101,4 +101,31 @@ def drills(state: State, application) -> list[Finding]:
                 event=Event.DRILL_ENDED, since=drill.finished_at, **base,
                 summary=f"drill {drill.pk} of {code} {drill.get_status_display().lower()}: "
                         f"{drill.explanation}"))
+    return found
+
+
+def routing_drift(state: State, application) -> list[Finding]:
+    """The routing check's threshold says something else than the region's traffic state."""
+    regions = state.regions[application.pk]
+    readings = {r.region_id: r for r in RoutingReading.objects.filter(
+        region_id__in=[r.pk for r in regions]).select_related("region")}
+    found = []
+    for region in regions:
+        reading = readings.get(region.pk)
+        base = dict(application_id=application.pk, event=Event.ROUTING_DRIFT,
+                    subject=region.code, regions=(region.code,),
+                    link=reverse("front:region_detail", args=[application.slug, region.code]))
+        if reading is None or reading.error or state.now - reading.read_at > RECENT:
+            found.append(Finding(present=None, summary="", **base))
+            continue
+        drift = reading.current_drift()
+        if not drift:
+            found.append(Finding(present=False, seen=reading.read_at, summary=(
+                f"{region.code}'s routing check agrees with its traffic state "
+                f"({reading.region.get_traffic_display().lower()}) again"), **base))
+            continue
+        found.append(Finding(present=True, since=reading.read_at, seen=reading.read_at, summary=(
+            f"{region.code}'s routing check {drift}: Route 53 acts on the threshold it holds, "
+            "not on the inventory; drain or restore the region again, or deploy it, to set it "
+            "back"), **base))
     return found

@@ -129,3 +129,29 @@ def test_on_real_workers_an_outage_under_a_drill_reaches_the_receiver_only_after
     [message] = receiver.wait_for(1)
     assert message["type"] == "failure"
     assert f"(Held during drill {drill.pk}, which has ended.)" in message["message"]
+
+
+def test_a_routing_check_changed_outside_meridian_is_an_incident_until_it_agrees_again(
+        watched, admin_user):
+    from traffic.models import RoutingReading
+
+    channel(admin_user, "json://127.0.0.1:9/hook")
+    poll_everything_fine(watched)
+    region = watched.regions.get(code="eu-west-1")
+    reading = RoutingReading.objects.create(
+        region=region, threshold=0, traffic="serving", read_at=timezone.now(),
+        drift="changed outside Meridian: threshold 0 seen, 2 expected")
+    evaluate()
+
+    incident = Incident.objects.get(event="routing_drift")
+    assert (incident.subject, incident.status) == ("eu-west-1", "open")
+    [body] = bodies()
+    assert ("eu-west-1's routing check changed outside Meridian: threshold 0 seen, 2 expected: "
+            "Route 53 acts on the threshold it holds") in body
+
+    RoutingReading.objects.filter(pk=reading.pk).update(threshold=2, drift="",
+                                                        read_at=timezone.now())
+    evaluate()
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    assert "eu-west-1's routing check agrees with its traffic state (serving) again" in bodies()[-1]
