@@ -2,13 +2,13 @@
 restores by itself and reports its measured times; a drill whose worker is killed is still
 restored, by beat's task on a second worker."""
 
-import time
 
 import pytest
 from django.utils import timezone
 
 from accounts.audit import Actor
 from tests.api.conftest import Api
+from tests.deployer.test_worker_faults import wait_until
 from traffic import drill_tasks, drills
 from traffic.models import Drill, DrillStatus
 
@@ -18,16 +18,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ENV = {"SANDBOX": 1, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
        "DRILL_POLL_INTERVAL": "0.2", "DRILL_MEASURE_TIMEOUT": "30"}
-
-
-def wait_until(predicate, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def status_of(drill_id: int) -> str:
