@@ -291,46 +291,29 @@ DRILL_POLL_INTERVAL = envfloat("DRILL_POLL_INTERVAL", 2)
 DRILL_MEASURE_TIMEOUT = envint("DRILL_MEASURE_TIMEOUT", 300)
 DRILL_SETTLE_INTERVAL = envint("DRILL_SETTLE_INTERVAL", 30)
 
+def _every(task: str, seconds: float, expires: float) -> dict:
+    """A beat entry; a run that waited past `expires` seconds is dropped, so a backlog never
+    piles up."""
+    return {"task": task, "schedule": seconds, "options": {"expires": max(expires, 1)}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "poll-metrics": {
-        "task": "watch.tasks.poll_metrics",
-        "schedule": POLL_INTERVAL,
-        # A run that waited past the next one's start is dropped, so a backlog never piles up.
-        "options": {"expires": max(POLL_INTERVAL - 2, 1)},
-    },
-    "reap-deployments": {
-        "task": "deployer.tasks.reap_deployments",
-        "schedule": 60,
-        "options": {"expires": 55},
-    },
-    "prune-samples": {
-        "task": "watch.tasks.prune_samples",
-        "schedule": 3600,
-        "options": {"expires": 1800},
-    },
-}
-CELERY_BEAT_SCHEDULE["settle-drills"] = {
-    "task": "traffic.drill_tasks.settle_drills",
-    "schedule": DRILL_SETTLE_INTERVAL,
-    "options": {"expires": max(DRILL_SETTLE_INTERVAL - 5, 1)},
-}
-CELERY_BEAT_SCHEDULE["prune-alerts"] = {
-    "task": "alerts.tasks.prune_alerts",
-    "schedule": 24 * 3600,
-    "options": {"expires": 3600},
+    "poll-metrics": _every("watch.tasks.poll_metrics", POLL_INTERVAL, POLL_INTERVAL - 2),
+    "reap-deployments": _every("deployer.tasks.reap_deployments", 60, 55),
+    "prune-samples": _every("watch.tasks.prune_samples", 3600, 1800),
+    "settle-drills": _every("traffic.drill_tasks.settle_drills", DRILL_SETTLE_INTERVAL,
+                            DRILL_SETTLE_INTERVAL - 5),
+    "prune-alerts": _every("alerts.tasks.prune_alerts", 24 * 3600, 3600),
+    # Each poll cycle compares every routing check's threshold with the region's traffic state.
+    "check-routing-drift": _every("traffic.dns_tasks.check_routing_drift", POLL_INTERVAL,
+                                  POLL_INTERVAL - 2),
 }
 if PROBE_INTERVAL > 0:
-    CELERY_BEAT_SCHEDULE["probe-regions"] = {
-        "task": "watch.tasks.probe_regions",
-        "schedule": PROBE_INTERVAL,
-        "options": {"expires": max(PROBE_INTERVAL - 1, 1)},
-    }
+    CELERY_BEAT_SCHEDULE["probe-regions"] = _every("watch.tasks.probe_regions", PROBE_INTERVAL,
+                                                   PROBE_INTERVAL - 1)
 if SANDBOX:
-    CELERY_BEAT_SCHEDULE["emit-sandbox-metrics"] = {
-        "task": "sandbox.tasks.emit_sandbox_metrics",
-        "schedule": POLL_INTERVAL,
-        "options": {"expires": max(POLL_INTERVAL - 2, 1)},
-    }
+    CELERY_BEAT_SCHEDULE["emit-sandbox-metrics"] = _every(
+        "sandbox.tasks.emit_sandbox_metrics", POLL_INTERVAL, POLL_INTERVAL - 2)
 
 # AWS
 AWS_ENDPOINT_URL = envstr("AWS_ENDPOINT_URL")
@@ -352,18 +335,9 @@ TRAFFIC_CLIENT_SUBNETS = envjson("TRAFFIC_CLIENT_SUBNETS", {})
 TRAFFIC_RESOLVER_IP = envstr("TRAFFIC_RESOLVER_IP", "8.8.8.8")
 TRAFFIC_DNS_TTL = envint("TRAFFIC_DNS_TTL", 60)
 TRAFFIC_DNS_REFRESH = envint("TRAFFIC_DNS_REFRESH", 15)
-# Each poll cycle compares every routing check's threshold with the region's traffic state.
-CELERY_BEAT_SCHEDULE["check-routing-drift"] = {
-    "task": "traffic.dns_tasks.check_routing_drift",
-    "schedule": POLL_INTERVAL,
-    "options": {"expires": max(POLL_INTERVAL - 2, 1)},
-}
 if TRAFFIC_DNS_REFRESH > 0:
-    CELERY_BEAT_SCHEDULE["refresh-dns-answers"] = {
-        "task": "traffic.dns_tasks.refresh_dns_answers",
-        "schedule": TRAFFIC_DNS_REFRESH,
-        "options": {"expires": max(TRAFFIC_DNS_REFRESH - 1, 1)},
-    }
+    CELERY_BEAT_SCHEDULE["refresh-dns-answers"] = _every(
+        "traffic.dns_tasks.refresh_dns_answers", TRAFFIC_DNS_REFRESH, TRAFFIC_DNS_REFRESH - 1)
 
 # Own app commands (docs/app-contract.md, "Trust"): run in their own PID namespace, as APP_UID
 # when the worker is root, and only from a working folder inside APP_ROOTS.

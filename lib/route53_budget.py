@@ -77,3 +77,19 @@ def route53_client(application=None, timeout: float = 5.0, **config_overrides):
 
     client.meta.events.register("before-send.route-53", take_slot)
     return client
+
+
+def health_check_configs(application=None) -> dict[str, dict]:
+    """Every health check's HealthCheckConfig by id: one paged ListHealthChecks, within the
+    budget. Raises Route53Busy, or aws.AwsError in words."""
+    client = route53_client(application)
+    configs: dict[str, dict] = {}
+    try:
+        for page in client.get_paginator("list_health_checks").paginate(MaxItems="1000"):
+            for check in page.get("HealthChecks", []):
+                configs[check["Id"]] = check.get("HealthCheckConfig", {})
+    except Route53Busy:
+        raise
+    except Exception as exc:
+        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
+    return configs

@@ -45,21 +45,12 @@ class EmitReport:
 
 
 def health_check_flags() -> dict[str, dict]:
-    """Inverted/Disabled of every health check in the local Route 53 (one paged list call)."""
-    client = route53_budget.route53_client()
-    flags: dict[str, dict] = {}
-    try:
-        for page in client.get_paginator("list_health_checks").paginate(MaxItems="1000"):
-            for check in page.get("HealthChecks", []):
-                config = check.get("HealthCheckConfig", {})
-                flags[check["Id"]] = {
-                    "inverted": bool(config.get("Inverted")),
-                    "disabled": bool(config.get("Disabled")),
-                    "threshold": config.get("HealthThreshold"),
-                }
-    except Exception as exc:
-        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
-    return flags
+    """Inverted/Disabled (and a routing check's threshold) of every health check in the local
+    Route 53 (one paged list call)."""
+    return {check_id: {"inverted": bool(config.get("Inverted")),
+                       "disabled": bool(config.get("Disabled")),
+                       "threshold": config.get("HealthThreshold")}
+            for check_id, config in route53_budget.health_check_configs().items()}
 
 
 def observed_health(outage: bool, flags: dict | None) -> bool:

@@ -10,6 +10,7 @@ are labelled simulated.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
@@ -23,6 +24,8 @@ from . import geo
 # many seconds: Route 53 takes seconds to move, and a passing error should not stay a minute.
 SETTLE_SECONDS = 10
 UNASKED = ("planned", "removed")
+# A refresh asked for by a page is asked for again after this, should its task be lost.
+QUEUED_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,29 @@ def check(application, *, fresh: bool = False) -> Checked:
     ttl = SETTLE_SECONDS if (result.errors or recent) else settings.TRAFFIC_DNS_TTL
     cache.set(_key(application), result, timeout=max(min(ttl, settings.TRAFFIC_DNS_TTL), 1))
     return result
+
+
+def for_page(application) -> Checked | None:
+    """What a page shows: the stored answers while fresh. Otherwise a worker is asked to read
+    them (once per application until it has), and None says they are being read: a page never
+    waits on Route 53's request budget itself."""
+    found = cached(application)
+    if found is None and cache.add(_queued_key(application), True, timeout=QUEUED_SECONDS):
+        current_app.send_task("traffic.dns_tasks.refresh_application_dns",
+                              args=(application.pk,))
+    return found
+
+
+def refresh(application_id: int) -> None:
+    """The worker's side of for_page: read the answers now."""
+    application = Application.objects.filter(pk=application_id).first()
+    if application is not None:
+        check(application, fresh=True)
+        cache.delete(_queued_key(application))
+
+
+def _queued_key(application) -> str:
+    return f"traffic:dns:queued:{application.pk}"
 
 
 def answers(application, *, fresh: bool = False) -> list[Answer]:

@@ -152,19 +152,9 @@ def _update(client, checks: Checks, state: str, version: int) -> dict:
 
 def read_thresholds(application=None) -> dict[str, int | None]:
     """HealthThreshold of every CALCULATED check (one paged ListHealthChecks)."""
-    client = route53_budget.route53_client(application)
-    found: dict[str, int | None] = {}
-    try:
-        for page in client.get_paginator("list_health_checks").paginate(MaxItems="1000"):
-            for check in page.get("HealthChecks", []):
-                config = check.get("HealthCheckConfig", {})
-                if config.get("Type") == "CALCULATED":
-                    found[check["Id"]] = config.get("HealthThreshold")
-    except route53_budget.Route53Busy:
-        raise
-    except Exception as exc:
-        raise aws.AwsError.wrap(exc, service="route53", region="us-east-1") from exc
-    return found
+    return {check_id: config.get("HealthThreshold")
+            for check_id, config in route53_budget.health_check_configs(application).items()
+            if config.get("Type") == "CALCULATED"}
 
 
 def put_drained(application, code: str, drained: bool) -> None:

@@ -2,6 +2,7 @@
 near each region get after the change, then the change itself."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -54,8 +55,6 @@ def change(request, slug, code, action):
     state = ACTIONS[action]
     needed = ADMIN if state == Traffic.FORCED else OPERATOR
     if not has_role(request.user, needed):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied(f"This needs the {needed} role.")
     application = get_object_or_404(Application, slug=slug)
     region = get_object_or_404(application.regions.all(), code=code)
@@ -99,10 +98,12 @@ def _done_message(change: TrafficChange) -> str:
 @require_GET
 @role_required(VIEWER)
 def dns_matrix(request, slug):
-    """The application page's "clients near → served by" matrix (polled)."""
+    """The application page's "clients near → served by" matrix (polled): the stored answers,
+    or "being read" while a worker reads them."""
     application = get_object_or_404(Application, slug=slug)
     return render(request, "traffic/_dns_matrix.html",
-                  {"application": application, "dns": dns.check(application)})
+                  {"application": application, "dns": dns.for_page(application),
+                   "reading": True})
 
 
 def served_by(checked) -> dict[str, str | None] | None:

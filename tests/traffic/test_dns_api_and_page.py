@@ -2,11 +2,13 @@
 matrix, and the tiles and banner of a drained or forced region."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.audit import Actor
 from tests.api.conftest import Api
 from traffic import services
+from traffic.dns_tasks import refresh_application_dns
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/applications/orders/dns"
@@ -35,12 +37,21 @@ def test_an_unknown_application_or_no_login_is_refused(answering):
     assert Client().get("/applications/orders/dns/").status_code == 302
 
 
-def test_the_application_page_polls_the_matrix_and_the_fragment_shows_it(answering, viewer):
+def test_the_application_page_polls_the_matrix_and_the_fragment_shows_it(answering, application,
+                                                                         viewer):
     client = Client()
     client.force_login(viewer)
     page = client.get("/applications/orders/").content.decode()
     assert 'id="dns-matrix"' in page and "What DNS answers" in page
     assert 'hx-trigger="load, every 10s"' in page  # nothing read yet: asked once loaded
+
+    # The fragment never asks Route 53 itself: it has a worker read the answers, once.
+    fragment = client.get("/applications/orders/dns/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Asking what Route 53 answers" in fragment and 'hx-trigger="every 2s"' in fragment
+    assert cache.get(f"traffic:dns:queued:{application.pk}") is True
+    assert cache.get(f"traffic:dns:{application.pk}") is None
+    refresh_application_dns(application.pk)  # what the worker runs
+    assert cache.get(f"traffic:dns:queued:{application.pk}") is None
 
     fragment = client.get("/applications/orders/dns/", HTTP_HX_REQUEST="true").content.decode()
     assert '<tr data-client="eu-west-1" data-answer="eu-west-1">' in fragment
@@ -55,7 +66,7 @@ def test_a_drained_region_is_unmistakable_on_its_tile_and_in_the_banner(answerin
     services.change_traffic(application, "eu-west-1", "drain", Actor(operator))
     client = Client()
     client.force_login(viewer)
-    client.get("/applications/orders/dns/")  # the answers the banner names
+    refresh_application_dns(application.pk)  # the answers the banner names
     tiles = client.get("/applications/orders/tiles/", HTTP_HX_REQUEST="true")
     tile = next(t for t in tiles.context["tiles"] if t["code"] == "eu-west-1")
     assert (tile["signal"].word, tile["signal"].level) == ("Drained", "warn")
