@@ -73,12 +73,15 @@ def test_an_unhealthy_region_during_the_bake_stops_the_rollout_before_the_next_w
     in_inventory(application, "eu-west-1")
     application.bake_seconds = 30
     application.save()
+    celery_worker_factory("deploys", **GATE_ENV)
+    rollout = wait_for_gate(rollouts.start_deploy(application, operator), Gate.BAKE)
+    # The main region's minute during the bake is unhealthy (made once the bake has begun, so
+    # it falls within the bake whatever second of the minute the test runs at).
     HealthSample.objects.create(region=application.regions.get(code="us-east-1"),
                                 at=timezone.now().replace(second=0, microsecond=0), status=0.0,
                                 percentage_healthy=0.0)
-    celery_worker_factory("deploys", **GATE_ENV)
 
-    done = wait_for(rollouts.start_deploy(application, operator))
+    done = wait_for(rollout)
 
     assert done.status == Status.FAILED
     assert done.explanation.startswith("Stopped before the next wave: during the bake after "
